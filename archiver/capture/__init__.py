@@ -1,0 +1,1 @@
+"""The capture pipeline: change detection, partitioned WARC batches, signed envelopes, log appends."""

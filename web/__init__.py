@@ -1,0 +1,1 @@
+"""The Flask web application: roles, record-in-context, search, requests, holds, audit (issue 7)."""
