@@ -1,0 +1,1 @@
+"""WARC writing and reading: raw exchanges, normalized versions, one gzip member per record."""
