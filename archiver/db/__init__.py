@@ -1,0 +1,1 @@
+"""The catalog: SQLAlchemy models and the queries the rest of Arsip uses (derived from the object store)."""

@@ -1,0 +1,101 @@
+"""Read-only catalog queries for listing and showing records (the catalog supplies rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from archiver.db import schema as t
+from archiver.errors import CatalogError
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    id: str
+    platform: str
+    platform_id: str
+    account_id: str
+    kind: str
+    posted_at: datetime | None
+    latest_version: int
+    latest_state: str
+    author: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    number: int
+    state: str
+    reason: str | None
+    detection: str | None
+    captured_at: datetime
+    revision_at: datetime | None
+    text: str
+    run_id: str
+    log_index: int
+    key_id: str
+    warc_key: str
+    warc_offset: int
+    warc_length: int
+    content_sha256: str
+    envelope_sha256: str
+    author: str | None
+
+
+@dataclass(frozen=True)
+class RecordDetail:
+    record: RecordSummary
+    url: str | None
+    parent_platform_id: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    versions: list[VersionDetail]
+
+
+def list_records(conn: Connection, *, account_id: str | None = None, state: str | None = None,
+                 kind: str | None = None, limit: int = 50, offset: int = 0) -> list[RecordSummary]:
+    query = (select(t.Record, t.Version.author, t.Version.text)
+             .join(t.Version, (t.Version.record_id == t.Record.id) & (t.Version.number == t.Record.latest_version))
+             .order_by(t.Record.posted_at.desc().nulls_last(), t.Record.id).limit(limit).offset(offset))
+    if account_id:
+        query = query.where(t.Record.account_id == account_id)
+    if state:
+        query = query.where(t.Record.latest_state == state)
+    if kind:
+        query = query.where(t.Record.kind == kind)
+    return [_summary(row, row.author, row.text) for row in conn.execute(query)]
+
+
+def count_records(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(t.Record.latest_state, func.count()).group_by(t.Record.latest_state))
+    return {state: count for state, count in rows}
+
+
+def record_detail(conn: Connection, record_id: str) -> RecordDetail:
+    record = conn.execute(select(t.Record).where(t.Record.id == record_id)).first()
+    if record is None:
+        raise CatalogError(f"no record {record_id!r}; find ids with `arsip records list`", code="record_unknown")
+    rows = conn.execute(select(t.Version, t.LogLeaf.sha256.label("leaf"))
+                        .join(t.LogLeaf, t.LogLeaf.index == t.Version.log_index)
+                        .where(t.Version.record_id == record_id).order_by(t.Version.number)).all()
+    versions = [VersionDetail(number=v.number, state=v.state, reason=v.reason, detection=v.detection,
+                              captured_at=v.captured_at, revision_at=v.revision_at, text=v.text, run_id=v.run_id,
+                              log_index=v.log_index, key_id=v.key_id, warc_key=v.warc_key, warc_offset=v.warc_offset,
+                              warc_length=v.warc_length, content_sha256=v.content_sha256, envelope_sha256=v.leaf,
+                              author=v.author) for v in rows]
+    latest = versions[-1] if versions else None
+    author = next((v.author for v in reversed(versions) if v.author), None)
+    return RecordDetail(record=_summary(record, author, latest.text if latest else ""), url=record.url,
+                        parent_platform_id=record.parent_platform_id, first_seen_at=record.first_seen_at,
+                        last_seen_at=record.last_seen_at, versions=versions)
+
+
+def _summary(record: Row[Any], author: str | None, text: str) -> RecordSummary:
+    return RecordSummary(id=record.id, platform=record.platform, platform_id=record.platform_id,
+                         account_id=record.account_id, kind=record.kind, posted_at=record.posted_at,
+                         latest_version=record.latest_version, latest_state=record.latest_state, author=author,
+                         text=text)
