@@ -1,0 +1,1 @@
+"""The arsip command line: thin wrappers over typed functions."""
