@@ -20,14 +20,18 @@ from archiver.collectors.mastodon_normalize import kind_for, status_observation
 from archiver.model import AccountInfo, RecordKind, SourceKind
 from archiver.warc.exchange import HttpExchange
 
-ENGLISH = ("the city council will meet on tuesday to discuss the road closure budget permits clinic hours "
-           "residents are asked to report flooding near the bridge and keep drains clear the library opens "
-           "late on thursday vaccination schedule for children updated please share with neighbours thank you "
-           "for your patience while crews repair the water main on main street").split()
-INDONESIAN = ("jalan merdeka ditutup sampai pukul delapan belas warga diminta melaporkan banjir di dekat "
-              "jembatan pelayanan puskesmas dibuka kembali hari senin jadwal imunisasi anak diperbarui mohon "
-              "sebarkan informasi ini kepada tetangga terima kasih atas kesabaran anda petugas sedang "
-              "memperbaiki pipa air di jalan utama pemerintah kota mengumumkan anggaran baru").split()
+ENGLISH = tuple("""
+the city council will meet on tuesday to discuss the road closure budget permits clinic hours
+residents are asked to report flooding near the bridge and keep drains clear the library opens late
+on thursday vaccination schedule for children updated please share with neighbours thank you for
+your patience while crews repair the water main on main street
+""".split())
+INDONESIAN = tuple("""
+jalan merdeka ditutup sampai pukul delapan belas warga diminta melaporkan banjir di dekat jembatan
+pelayanan puskesmas dibuka kembali hari senin jadwal imunisasi anak diperbarui mohon sebarkan
+informasi ini kepada tetangga terima kasih atas kesabaran anda petugas sedang memperbaiki pipa air
+di jalan utama pemerintah kota mengumumkan anggaran baru
+""".split())
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def words(rng: random.Random) -> str:
 
 def status(rng: random.Random, plan: SyntheticPlan, number: int, *, comment: bool, edited: bool) -> dict[str, Any]:
     created = plan.start + timedelta(minutes=7 * number)
-    author = {"id": "1", "username": "cityhall", "acct": "cityhall", "display_name": "City Hall",
+    author: dict[str, str | None] = {"id": "1", "username": "cityhall", "acct": "cityhall", "display_name": "City Hall",
               "url": f"https://{plan.host}/@cityhall"}
     if comment:
         author = {"id": str(1000 + number % 997), "username": f"resident{number % 997}",
@@ -60,7 +64,8 @@ def status(rng: random.Random, plan: SyntheticPlan, number: int, *, comment: boo
         "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "edited_at": (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z") if edited else None,
         "visibility": "public", "sensitive": False, "spoiler_text": "", "language": "en",
-        "content": f"<p>{words(rng)}</p>", "in_reply_to_id": str(113_000_000_000_000_000 + number - 1) if comment else None,
+        "content": f"<p>{words(rng)}</p>",
+        "in_reply_to_id": str(113_000_000_000_000_000 + number - 1) if comment else None,
         "in_reply_to_account_id": "1" if comment else None, "reblog": None, "account": author,
         "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None,
         "replies_count": 0, "reblogs_count": rng.randint(0, 9), "favourites_count": rng.randint(0, 99),
