@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
-
 from archiver.clock import isoformat_z, parse_timestamp
-from archiver.db import schema as t
+from archiver.db.audit_rows import insert_entry, last_link, mark_sealed, unsealed_entries
+from archiver.db.catalog import Connection, DuplicateRow
 from archiver.errors import IntegrityError
 from archiver.integrity.envelope import canonical_json
 from archiver.wiring import Archive
@@ -56,7 +54,7 @@ def audit(archive: Archive, *, actor: str, action: str, target: str | None, outc
             with archive.catalog.begin() as conn:
                 return append_entry(conn, at=archive.clock.now(), actor=actor, action=action, target=target,
                                     outcome=outcome, details=details or {})
-        except SAIntegrityError:
+        except DuplicateRow:
             continue
     raise IntegrityError("could not append to the audit log after 5 attempts; is another process "
                          "writing continuously?", code="audit_contention")
@@ -64,30 +62,25 @@ def audit(archive: Archive, *, actor: str, action: str, target: str | None, outc
 
 def append_entry(conn: Connection, *, at: datetime, actor: str, action: str, target: str | None,
                  outcome: str, details: Mapping[str, Any]) -> AuditEntry:
-    last = conn.execute(select(t.AuditEvent.seq, t.AuditEvent.hash).order_by(t.AuditEvent.seq.desc())
-                        .limit(1)).first()
+    last = last_link(conn)
     seq, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, target=target, outcome=outcome,
                        details=json.loads(json.dumps(dict(details), default=str)), previous_hash=previous)
-    conn.execute(t.AuditEvent.__table__.insert().values(
-        seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action, target=entry.target,
-        outcome=entry.outcome, details=dict(entry.details), previous_hash=entry.previous_hash,
-        hash=entry.hash, sealed_in=None))
+    insert_entry(conn, seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action, target=entry.target,
+                 outcome=entry.outcome, details=entry.details, previous_hash=entry.previous_hash, hash_=entry.hash)
     return entry
 
 
 def seal(archive: Archive) -> str | None:
     """Write not-yet-sealed entries as one segment object; returns its key (None if nothing new)."""
     with archive.catalog.begin() as conn:
-        rows = list(conn.execute(select(t.AuditEvent).where(t.AuditEvent.sealed_in.is_(None))
-                                 .order_by(t.AuditEvent.seq)).all())
+        rows = unsealed_entries(conn)
         if not rows:
             return None
-        key = f"{AUDIT_PREFIX}{rows[0].seq:012d}-{rows[-1].seq:012d}.jsonl"
-        lines = [json.dumps({**_entry(row).body(), "hash": row.hash}, separators=(",", ":")) for row in rows]
+        key = f"{AUDIT_PREFIX}{rows[0]['seq']:012d}-{rows[-1]['seq']:012d}.jsonl"
+        lines = [json.dumps({**_entry(row).body(), "hash": row["hash"]}, separators=(",", ":")) for row in rows]
         archive.store.put_bytes(key, ("\n".join(lines) + "\n").encode(), content_type="application/x-ndjson")
-        conn.execute(update(t.AuditEvent).where(t.AuditEvent.seq.in_([r.seq for r in rows]))
-                     .values(sealed_in=key))
+        mark_sealed(conn, [row["seq"] for row in rows], key)
     return key
 
 
@@ -113,6 +106,6 @@ def parse_entry(data: Mapping[str, Any]) -> AuditEntry:
                       details=data["details"], previous_hash=data["previous"])
 
 
-def _entry(row: Row[Any]) -> AuditEntry:
-    return AuditEntry(seq=row.seq, at=row.at, actor=row.actor, action=row.action, target=row.target,
-                      outcome=row.outcome, details=row.details, previous_hash=row.previous_hash)
+def _entry(row: Mapping[str, Any]) -> AuditEntry:
+    return AuditEntry(seq=row["seq"], at=row["at"], actor=row["actor"], action=row["action"], target=row["target"],
+                      outcome=row["outcome"], details=row["details"], previous_hash=row["previous_hash"])

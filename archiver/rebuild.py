@@ -7,12 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.audit import AUDIT_PREFIX, parse_entry
 from archiver.accounts import ACCOUNTS_PREFIX
+from archiver.audit import AUDIT_PREFIX, parse_entry
 from archiver.capture.batchfile import BATCH_PREFIX, batch_order
 from archiver.capture.ingest import ingest_batch
 from archiver.capture.service import RUNS_PREFIX
-from archiver.db import schema as t
+from archiver.clock import parse_timestamp
+from archiver.db.audit_rows import insert_entry
 from archiver.db.catalog import Catalog, CheckpointRow, save_checkpoint, save_signing_key
 from archiver.db.migrate import upgrade
 from archiver.errors import CatalogError
@@ -20,7 +21,6 @@ from archiver.integrity.checkpoint import NoteVerifierKey, verify_checkpoint
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.integrity.publish import CHECKPOINT_PREFIX, load_public_keys, timestamp_key
 from archiver.model import AccountInfo, Problem, ProblemCode, RunInfo, RunStatus
-from archiver.clock import parse_timestamp
 from archiver.store.base import BlobStore
 from archiver.wiring import LOG_CONFIG_KEY
 
@@ -110,9 +110,8 @@ def _restore_audit(store: BlobStore, catalog: Catalog) -> int:
             for line in store.get_bytes(item.key).splitlines():
                 data = json.loads(line)
                 entry = parse_entry(data)
-                conn.execute(t.AuditEvent.__table__.insert().values(
-                    seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action, target=entry.target,
-                    outcome=entry.outcome, details=dict(entry.details), previous_hash=entry.previous_hash,
-                    hash=data["hash"], sealed_in=item.key))
+                insert_entry(conn, seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action,
+                             target=entry.target, outcome=entry.outcome, details=entry.details,
+                             previous_hash=entry.previous_hash, hash_=data["hash"], sealed_in=item.key)
                 restored += 1
     return restored

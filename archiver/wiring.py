@@ -6,13 +6,12 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from archiver.clock import Clock, SystemClock, isoformat_z
 from archiver.db.catalog import Catalog
-from archiver.db.engine import make_engine
+from archiver.db.engine import make_engine, sqlite_file
 from archiver.db.migrate import require_current, upgrade
-from archiver.errors import ConfigError, SigningKeyError
+from archiver.errors import CatalogError, ConfigError, SigningKeyError
 from archiver.integrity.keys import KeyRing, Signer
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.integrity.publish import publish_public_keys
@@ -49,9 +48,14 @@ class Archive:
 def open_archive(settings: Settings, *, clock: Clock | None = None, store: BlobStore | None = None) -> Archive:
     """Open an initialised archive; refuse one that `arsip init` has not prepared."""
     clock = clock or SystemClock()
+    database_file = sqlite_file(settings.database_url)
+    if database_file is not None and not database_file.exists():
+        raise CatalogError(f"no archive at {settings.home} (no catalog {database_file}); run `arsip init`, "
+                           "or set ARSIP_HOME to the archive's directory", code="not_initialised")
     store = store or _store(settings)
     catalog = Catalog(make_engine(settings.database_url))
     require_current(catalog.engine)
+    settings.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with catalog.begin() as conn:
         head = catalog.log_head(conn)
     if head is None:
@@ -64,7 +68,7 @@ def open_archive(settings: Settings, *, clock: Clock | None = None, store: BlobS
 def init_archive(settings: Settings, *, clock: Clock | None = None, store: BlobStore | None = None) -> Archive:
     """Prepare ARSIP_HOME, the catalog schema, the log and a first signing key. Safe to run again."""
     clock = clock or SystemClock()
-    _prepare_home(settings.home)
+    _prepare_home(settings)
     store = store or _store(settings)
     catalog = Catalog(make_engine(settings.database_url))
     upgrade(catalog.engine)
@@ -84,11 +88,13 @@ def _store(settings: Settings) -> BlobStore:
     return open_store(settings.store_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region)
 
 
-def _prepare_home(home: Path) -> None:
-    home.mkdir(parents=True, exist_ok=True)
+def _prepare_home(settings: Settings) -> None:
+    home = settings.home
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     if home.stat().st_mode & 0o002:
         raise ConfigError(f"ARSIP_HOME {home} is writable by everyone; run: chmod o-w {home}",
                           code="insecure_home")
+    settings.spool_dir.mkdir(exist_ok=True, mode=0o700)
 
 
 def _log_origin(settings: Settings, store: BlobStore, clock: Clock) -> str:

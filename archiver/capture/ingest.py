@@ -10,12 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, select
-
 from archiver.capture.batchfile import BatchHeader, decode_batch
 from archiver.capture.document import parse_document, version_row
-from archiver.db import schema as t
-from archiver.db.catalog import BatchRow, Catalog, VersionRow
+from archiver.db.catalog import BatchRow, Catalog, Connection, VersionRow
 from archiver.errors import IntegrityError
 from archiver.integrity.envelope import ParsedEnvelopeLine
 from archiver.integrity.keys import PublicKeyInfo, verify_signature
@@ -91,7 +88,7 @@ def _read_documents(store: BlobStore, header: BatchHeader) -> dict[tuple[str, in
 
 def _ensure_account_and_run(catalog: Catalog, conn: Connection, header: BatchHeader) -> None:
     """Create the account and run rows a batch refers to when the catalog lacks them (rebuild)."""
-    if conn.execute(select(t.Account.id).where(t.Account.id == header.account.id)).first() is None:
+    if not catalog.has_account(conn, header.account.id):
         catalog.save_account(conn, header.account)
     if not catalog.run_exists(conn, header.run.id):
         catalog.start_run(conn, header.run)

@@ -7,6 +7,7 @@ import click
 from archiver.accounts import add_account, new_account
 from archiver.cli.main import Context, emit_json, pass_context
 from archiver.collectors.registry import account_identity
+from archiver.errors import InputError
 from archiver.model import Platform
 
 
@@ -39,7 +40,10 @@ def add(ctx: Context, platform: str, url: str, tags: tuple[str, ...], interval: 
         token_env: str | None) -> None:
     """Add an account, e.g. `arsip accounts add mastodon https://social.example.gov/@cityhall`."""
     archive = ctx.archive()
-    handle, canonical = account_identity(Platform(platform), url)
+    try:
+        handle, canonical = account_identity(Platform(platform), url)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
     account = new_account(Platform(platform), handle=handle, url=canonical, clock=archive.clock, tags=tags,
                           interval_seconds=_interval(interval), owner_agency=agency,
                           credentials_ref=f"env:{token_env}" if token_env else None)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
-from archiver.accounts import add_account, new_account
 from archiver.capture.service import RunSummary, run_capture
 from archiver.cli.main import Context, emit_json, pass_context
-from archiver.collectors.export_archive import ExportLimits, open_export
-from archiver.collectors.mastodon_archive import MastodonArchiveImporter, read_actor
 from archiver.collectors.registry import collector_for
 from archiver.db.catalog import last_finished_at
 from archiver.errors import CatalogError
-from archiver.model import AccountInfo, Platform, RunStatus
+from archiver.imports import import_mastodon_archive
+from archiver.model import AccountInfo, RunStatus
 from archiver.wiring import Archive
 
 
@@ -36,7 +33,7 @@ def collect(ctx: Context, account_ref: str | None, loop: bool, cycles: int | Non
         targets = _targets(archive, account_ref, due_only=loop)
         for account in targets:
             summary = run_capture(archive, account, collector_for(account, archive.settings), actor=ctx.actor)
-            _report(summary, as_json)
+            report(summary, as_json)
             failed |= summary.status is not RunStatus.SUCCEEDED
         passes += 1
         if not loop or (cycles is not None and passes >= cycles):
@@ -81,39 +78,26 @@ def _seconds_until_next(archive: Archive) -> float:
 @click.option("--include-private", is_flag=True, help="Also import followers-only posts and direct messages.")
 @click.option("--skip-unsafe", is_flag=True, help="Import the rest of an archive that has unsafe entries "
               "(each skipped entry is reported); by default such an archive is refused.")
+@click.option("--account", "account_ref", help="Attach the export to this account (default: the account with the "
+              "export's handle, created paused if new).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @pass_context
-def import_(ctx: Context, kind: str, file: Path, include_private: bool, skip_unsafe: bool, as_json: bool) -> None:
+def import_(ctx: Context, kind: str, file: Path, include_private: bool, skip_unsafe: bool, account_ref: str | None,
+            as_json: bool) -> None:
     """Import a platform's data export, e.g. `arsip import mastodon-archive archive-2025.zip`."""
     archive = ctx.archive()
-    settings = archive.settings
-    limits = ExportLimits(max_member_bytes=settings.import_max_member_bytes,
-                          max_total_bytes=settings.import_max_total_bytes)
-    with open_export(file, limits=limits, spool_dir=settings.spool_dir, strict=not skip_unsafe) as export:
-        actor = read_actor(export)
-        account = _account_for_export(archive, ctx.actor, actor.handle, actor.actor_id)
-        importer = MastodonArchiveImporter(export, include_private=include_private,
-                                           media_max_bytes=settings.media_max_bytes)
-        summary = run_capture(archive, account, importer, actor=ctx.actor,
-                              origin={"export_file": file.name, "export_sha256": export.sha256, "kind": kind})
-    _report(summary, as_json)
+    account = None
+    if account_ref:
+        with archive.catalog.read() as conn:
+            account = archive.catalog.find_account(conn, account_ref)
+    summary = import_mastodon_archive(archive, file, actor=ctx.actor, account=account,
+                                      include_private=include_private, skip_unsafe=skip_unsafe)
+    report(summary, as_json)
     if summary.status is not RunStatus.SUCCEEDED:
         sys.exit(1)
 
 
-def _account_for_export(archive: Archive, actor: str, handle: str, actor_url: str) -> AccountInfo:
-    """The export's owner: the existing account with that handle, or a new paused one."""
-    with archive.catalog.begin() as conn:
-        try:
-            return archive.catalog.find_account(conn, handle)
-        except CatalogError:
-            pass
-    username, _, host = handle.partition("@")
-    account = new_account(Platform.MASTODON, handle=handle, url=f"https://{host}/@{username}", clock=archive.clock)
-    return add_account(archive, replace(account, active=False), actor=actor)
-
-
-def _report(summary: RunSummary, as_json: bool) -> None:
+def report(summary: RunSummary, as_json: bool) -> None:
     if as_json:
         emit_json({"run": summary.run_id, "account": summary.account.handle, "status": str(summary.status),
                    "counts": dict(summary.counts), "problems": [p.as_dict() for p in summary.problems],

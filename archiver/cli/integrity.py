@@ -7,20 +7,19 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
 
 from archiver.audit import audit
 from archiver.cli.main import Context, emit_json, pass_context, printable
 from archiver.db.catalog import Catalog, latest_checkpoint
-from archiver.db.engine import make_engine
+from archiver.db.engine import make_engine, sqlite_file
 from archiver.db.leaves import CatalogLeafSource
-from archiver.db.queries import record_detail
+from archiver.db.queries import find_record_id, record_detail
 from archiver.integrity.merkle import MerkleFrontier, consistency_proof, inclusion_proof
 from archiver.rebuild import rebuild_catalog
 from archiver.store.factory import open_store
 from archiver.verify.archive import verify_archive
 from archiver.verify.findings import Report
-from archiver.verify.record import find_record_id, verify_record
+from archiver.verify.record import verify_record
 
 
 @click.command()
@@ -39,7 +38,7 @@ def verify(ctx: Context, record: str | None, whole: bool, as_json: bool) -> None
     archive = ctx.archive()
     if whole:
         tsa_roots = Path(archive.settings.tsa_roots) if archive.settings.tsa_roots else None
-        report = verify_archive(archive.store, origin=archive.origin, catalog_engine=archive.catalog.engine,
+        report = verify_archive(archive.store, origin=archive.origin, catalog=archive.catalog,
                                 tsa_roots=tsa_roots)
         target = "archive"
     else:
@@ -68,11 +67,10 @@ def _print_report(report: Report, as_json: bool) -> None:
 def rebuild(ctx: Context, replace: bool) -> None:
     """Recreate the catalog from the object store alone (it re-verifies every batch on the way)."""
     settings = ctx.settings
-    url = make_url(settings.database_url)
     if replace:
-        if url.get_backend_name() != "sqlite" or not url.database:
+        current = sqlite_file(settings.database_url)
+        if current is None:
             raise click.UsageError("--replace only moves SQLite files; give rebuild an empty PostgreSQL database")
-        current = Path(url.database)
         if current.exists():
             backup = current.with_name(f"{current.name}.before-rebuild-{ctx.clock.now():%Y%m%dT%H%M%SZ}")
             shutil.move(current, backup)

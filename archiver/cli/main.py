@@ -19,7 +19,7 @@ import click
 from archiver import __version__
 from archiver.audit import seal
 from archiver.clock import Clock, SystemClock
-from archiver.errors import ArchiverError, ConfigError
+from archiver.errors import ArchiverError, ConfigError, SigningKeyError
 from archiver.settings import Settings, load_settings
 from archiver.wiring import Archive, open_archive
 
@@ -87,10 +87,13 @@ class ArsipGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
+        except (ConfigError, SigningKeyError) as exc:
             fail(str(exc), 2)
         except ArchiverError as exc:
             fail(str(exc), 1)
+        except OSError as exc:  # disk full, permission denied: the operator's to fix, not a bug
+            where = f" ({exc.filename})" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}", 1)
         finally:
             state = ctx.find_object(Context)
             if state is not None:

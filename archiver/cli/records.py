@@ -9,9 +9,8 @@ import click
 from archiver.audit import audit
 from archiver.capture.document import read_document
 from archiver.cli.main import Context, emit_json, pass_context, printable
-from archiver.db.queries import list_records, record_detail
+from archiver.db.queries import find_record_id, list_records, record_detail
 from archiver.model import RecordKind, VersionState
-from archiver.verify.record import find_record_id
 
 
 def _clip(text: str, width: int) -> str:
@@ -69,7 +68,8 @@ def show(ctx: Context, record: str, as_json: bool) -> None:
     click.echo(f"record {r.id}  {r.platform} {printable(r.platform_id)}  ({r.kind}, by "
                f"{printable(r.author) or 'unknown'})")
     click.echo(f"url: {printable(detail.url) or '-'}   parent: {printable(detail.parent_platform_id) or '-'}")
-    click.echo(f"first seen {detail.first_seen_at:%Y-%m-%d %H:%M:%S}Z, last seen {detail.last_seen_at:%Y-%m-%d %H:%M:%S}Z")
+    click.echo(f"first seen {detail.first_seen_at:%Y-%m-%d %H:%M:%S}Z, "
+               f"last seen {detail.last_seen_at:%Y-%m-%d %H:%M:%S}Z")
     for v in detail.versions:
         why = f" ({v.reason}, {v.detection})" if v.reason else ""
         click.echo(f"\n  v{v.number} {v.state}{why} captured {v.captured_at:%Y-%m-%d %H:%M:%S}Z run {v.run_id}")

@@ -16,10 +16,11 @@ def init(ctx: Context) -> None:
     """Create ARSIP_HOME, the catalog, the Merkle log and a first signing key (safe to re-run)."""
     archive = ctx.adopt(init_archive(ctx.settings, clock=ctx.clock))
     keys = archive.keyring.list()
+    active = archive.keyring.active()
     audit(archive, actor=ctx.actor, action="archive.init", target=archive.origin,
           details={"store": archive.store.url, "keys": [k.key_id for k in keys]})
     click.echo(f"archive ready at {ctx.settings.home} (log origin {archive.origin}, "
-               f"signing key {archive.keyring.active().key_id})")
+               f"signing key {active.key_id if active else 'none'})")
 
 
 @click.command("settings")

@@ -111,8 +111,8 @@ class RecordingClient:
             except httpx.TransportError as exc:
                 failures += 1
                 if failures > self.options.retries:
-                    raise CollectorError(f"{url} is unreachable after {failures} attempts ({exc}); "
-                                         "check the network or the instance URL", code=ProblemCode.UNREACHABLE) from None
+                    raise CollectorError(f"{url} is unreachable after {failures} attempts ({exc}); check the "
+                                         "network or the instance URL", code=ProblemCode.UNREACHABLE) from None
                 self.clock.sleep(min(2 ** failures, 60))
                 continue
             status = fetched.status

@@ -116,7 +116,8 @@ class _Pass:
         if expected and found_id != expected:
             raise CollectorError(f"@{self.ref.username} on {self.host} now belongs to account id {found_id}, "
                                  f"not {expected}; the name may have been re-registered. Nothing was archived; "
-                                 "check the account and re-add it if this is intended", code="account_mismatch")
+                                 "check the account and re-add it if this is intended",
+                                 code=ProblemCode.ACCOUNT_MISMATCH)
         self.own_id = found_id
         # Platform ids use the instance's own domain (as in its ActivityPub ids and exports), not the
         # address we reach the API at, so live captures and imported exports name records alike.
@@ -188,10 +189,14 @@ class _Pass:
             self._problem(ProblemCode.BAD_RESPONSE, str(exc), None)
             return
         self.seen.add(observation.platform_id)
+        first_sighting = self.session.prior(Platform.MASTODON, observation.platform_id) is None
         for revision in self._revisions(status, observation, kind):
             self._observe_with_media(revision)
+        # Threads are fetched for statuses seen for the first time (a backfill captures old threads
+        # once) and re-fetched for recent ones, where new replies and deletions still happen.
         recent = observation.posted_at is not None and observation.posted_at >= self.horizon
-        if with_thread and not status.get("reblog") and int(status.get("replies_count") or 0) > 0 and recent:
+        if (with_thread and not status.get("reblog") and int(status.get("replies_count") or 0) > 0
+                and (recent or first_sighting)):
             self._thread(status, kind)
 
     def _revisions(self, status: Mapping[str, Any], observation: Observation,

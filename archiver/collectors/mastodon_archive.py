@@ -98,8 +98,7 @@ class MastodonArchiveImporter:
     def _items(self, member: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         with self.archive.open(member) as stream:
             try:
-                for index, item in enumerate(ijson.items(stream, "orderedItems.item", use_float=True)):
-                    yield index, item
+                yield from enumerate(ijson.items(stream, "orderedItems.item", use_float=True))
             except ijson.JSONError as exc:
                 raise InputError(f"{self.archive.path.name}: {member} is not valid JSON ({exc}); items "
                                  "before the error were imported", code="bad_archive") from None

@@ -109,7 +109,8 @@ def profile_observation(account: Mapping[str, Any], *, host: str, evidence: Sequ
     """The account's self-description (bio, display name, links): what the page said about itself."""
     try:
         fields = [{"name": f.get("name"), "value": f.get("value")} for f in account.get("fields", [])]
-        content = {"display_name": account.get("display_name"), "note": account.get("note") or "",
+        note = str(account.get("note") or "")
+        content = {"display_name": account.get("display_name"), "note": note,
                    "url": account.get("url"), "avatar": account.get("avatar"), "header": account.get("header"),
                    "bot": account.get("bot"), "locked": account.get("locked"), "fields": fields,
                    "acct": full_acct(account["acct"], host), "created_at": account.get("created_at")}
@@ -118,7 +119,7 @@ def profile_observation(account: Mapping[str, Any], *, host: str, evidence: Sequ
             kind=RecordKind.PROFILE, state=VersionState.PRESENT, url=account.get("url"),
             author=full_acct(account["acct"], host), parent_platform_id=None,
             posted_at=None, revision_at=None, lang=None,
-            text=html_to_text(content["note"]), content=content,
+            text=html_to_text(note), content=content,
             context={"statuses_count": account.get("statuses_count"),
                      "followers_count": account.get("followers_count")},
             exchanges=tuple(evidence))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, select, update
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError as DuplicateRow
 
 from archiver.db import schema as t
 from archiver.errors import CatalogError
@@ -92,6 +92,9 @@ class LogHeadRow:
     frontier: dict[str, Any]
 
 
+__all__ = ["Catalog", "Connection", "DuplicateRow"]  # the types callers outside archiver.db may name
+
+
 class Catalog:
     """Typed access to the catalog database. Holds an engine; connects only when used."""
 
@@ -119,8 +122,8 @@ class Catalog:
             if existing:
                 conn.execute(update(t.Account).where(t.Account.id == account.id).values(**values))
             else:
-                conn.execute(t.Account.__table__.insert().values(**values))
-        except SAIntegrityError:
+                conn.execute(insert(t.Account).values(**values))
+        except DuplicateRow:
             raise CatalogError(f"an account {account.platform} {account.handle} already exists",
                                code="account_exists") from None
 
@@ -139,8 +142,11 @@ class Catalog:
 
     # -- capture runs -----------------------------------------------------------------------------
 
+    def has_account(self, conn: Connection, account_id: str) -> bool:
+        return conn.execute(select(t.Account.id).where(t.Account.id == account_id)).first() is not None
+
     def start_run(self, conn: Connection, run: RunInfo) -> None:
-        conn.execute(t.CaptureRun.__table__.insert().values(
+        conn.execute(insert(t.CaptureRun).values(
             id=run.id, account_id=run.account_id, source=str(run.source), collector=run.collector,
             collector_version=run.collector_version, settings_hash=run.settings_hash,
             origin=dict(run.origin), started_at=run.started_at, finished_at=None,
@@ -152,7 +158,7 @@ class Catalog:
             status=str(status), finished_at=finished_at, counts=dict(counts), state=dict(state)))
         rows = [{"run_id": run_id, "code": str(p.code), "message": p.message, "item": p.item} for p in problems]
         if rows:
-            conn.execute(t.RunProblem.__table__.insert(), rows)
+            conn.execute(insert(t.RunProblem), rows)
 
     def run_exists(self, conn: Connection, run_id: str) -> bool:
         return conn.execute(select(t.CaptureRun.id).where(t.CaptureRun.id == run_id)).first() is not None
@@ -178,7 +184,7 @@ class Catalog:
 
     def create_log_head(self, conn: Connection, origin: str, frontier: dict[str, Any]) -> None:
         if conn.execute(select(t.LogHead.id)).first() is None:
-            conn.execute(t.LogHead.__table__.insert().values(id=1, origin=origin, size=0, frontier=frontier))
+            conn.execute(insert(t.LogHead).values(id=1, origin=origin, size=0, frontier=frontier))
 
     def lock_log_head(self, conn: Connection) -> LogHeadRow:
         """Read the log head holding the database's write lock, so one appender at a time extends it."""
@@ -200,18 +206,18 @@ class Catalog:
 
     def apply_batch(self, conn: Connection, batch: BatchRow, *, new_size: int, frontier: dict[str, Any]) -> None:
         """Insert one committed batch; the caller holds the log-head lock and commits."""
-        conn.execute(t.LogBatch.__table__.insert().values(
+        conn.execute(insert(t.LogBatch).values(
             key=batch.key, first_index=batch.first_index, count=len(batch.versions), sha256=batch.sha256,
             run_id=batch.run_id))
         if batch.warc_objects:
-            conn.execute(t.WarcObject.__table__.insert(), [
+            conn.execute(insert(t.WarcObject), [
                 {"key": w.key, "partition": w.partition, "run_id": w.run_id, "size": w.size,
                  "sha256": w.sha256, "records": w.records, "batch_key": batch.key} for w in batch.warc_objects])
         if batch.versions:
-            conn.execute(t.LogLeaf.__table__.insert(), [
+            conn.execute(insert(t.LogLeaf), [
                 {"index": v.log_index, "sha256": v.leaf_sha256, "batch_key": batch.key} for v in batch.versions])
             self._upsert_records(conn, batch.versions)
-            conn.execute(t.Version.__table__.insert(), [_version_values(v) for v in batch.versions])
+            conn.execute(insert(t.Version), [_version_values(v) for v in batch.versions])
         self._mark_seen(conn, batch.seen)
         conn.execute(update(t.LogHead).where(t.LogHead.id == 1).values(size=new_size, frontier=frontier))
 
@@ -227,20 +233,18 @@ class Catalog:
             existing.update(conn.execute(select(t.Record.id).where(t.Record.id.in_(chunk))).scalars())
         new_rows = [_record_values(first[rid], latest[rid]) for rid in ids if rid not in existing]
         if new_rows:
-            conn.execute(t.Record.__table__.insert(), new_rows)
+            conn.execute(insert(t.Record), new_rows)
         updates = [{"rid": rid, "n": latest[rid].number, "s": latest[rid].state, "at": latest[rid].captured_at}
                    for rid in ids if rid in existing]
         if updates:
-            table = t.Record.__table__
-            conn.execute(update(table).where(table.c.id == bindparam("rid")).values(
+            conn.execute(update(t.Record).where(t.Record.id == bindparam("rid")).values(
                 latest_version=bindparam("n"), latest_state=bindparam("s"), last_seen_at=bindparam("at")),
                 updates)
 
     def _mark_seen(self, conn: Connection, seen: Mapping[str, datetime]) -> None:
         if not seen:
             return
-        table = t.Record.__table__
-        conn.execute(update(table).where(table.c.id == bindparam("rid"), table.c.last_seen_at < bindparam("at"))
+        conn.execute(update(t.Record).where(t.Record.id == bindparam("rid"), t.Record.last_seen_at < bindparam("at"))
                      .values(last_seen_at=bindparam("at")),
                      [{"rid": rid, "at": at} for rid, at in seen.items()])
 
@@ -338,7 +342,7 @@ class CheckpointRow:
 
 def save_checkpoint(conn: Connection, row: CheckpointRow) -> None:
     if conn.execute(select(t.Checkpoint.size).where(t.Checkpoint.size == row.size)).first() is None:
-        conn.execute(t.Checkpoint.__table__.insert().values(
+        conn.execute(insert(t.Checkpoint).values(
             size=row.size, root_hash=row.root_hash, key=row.key, timestamp_key=row.timestamp_key))
 
 
@@ -351,9 +355,8 @@ def latest_checkpoint(conn: Connection) -> CheckpointRow | None:
 
 def save_signing_key(conn: Connection, key_id: str, public_key: str, status: str, created_at: datetime,
                      retired_at: datetime | None) -> None:
-    table = t.SigningKey.__table__
-    conn.execute(table.delete().where(table.c.key_id == key_id))
-    conn.execute(table.insert().values(key_id=key_id, public_key=public_key, status=status,
+    conn.execute(delete(t.SigningKey).where(t.SigningKey.key_id == key_id))
+    conn.execute(insert(t.SigningKey).values(key_id=key_id, public_key=public_key, status=status,
                                        created_at=created_at, retired_at=retired_at))
 
 

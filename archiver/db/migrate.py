@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 import migrations
 from archiver.errors import CatalogError
@@ -28,8 +29,13 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise CatalogError(f"cannot open the catalog {engine.url.render_as_string()}: {exc.orig}; check "
+                           "ARSIP_DATABASE_URL, or run `arsip init` for a new archive",
+                           code="catalog_unavailable") from None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

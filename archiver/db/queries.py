@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,8 +95,58 @@ def record_detail(conn: Connection, record_id: str) -> RecordDetail:
                         last_seen_at=record.last_seen_at, versions=versions)
 
 
-def _summary(record: Row[Any], author: str | None, text: str) -> RecordSummary:
+def _summary(record: Any, author: str | None, text: str) -> RecordSummary:
     return RecordSummary(id=record.id, platform=record.platform, platform_id=record.platform_id,
                          account_id=record.account_id, kind=record.kind, posted_at=record.posted_at,
                          latest_version=record.latest_version, latest_state=record.latest_state, author=author,
                          text=text)
+
+
+def find_record_id(conn: Connection, ref: str) -> str:
+    """Accept a record id or ``platform:platform_id`` (e.g. ``mastodon:social.example.gov/1130…``)."""
+    condition = t.Record.id == ref
+    if ":" in ref:
+        platform, _, platform_id = ref.partition(":")
+        condition = condition | ((t.Record.platform == platform) & (t.Record.platform_id == platform_id))
+    found = conn.execute(select(t.Record.id).where(condition)).scalars().first()
+    if found is None:
+        raise CatalogError(f"no record {ref!r}; find ids with `arsip records list`", code="record_unknown")
+    return str(found)
+
+
+@dataclass(frozen=True)
+class VersionLocation:
+    """Where one version's envelope is: its log leaf and the batch object holding the envelope."""
+
+    log_index: int
+    number: int
+    content_sha256: str
+    leaf_sha256: str
+    batch_key: str
+    batch_first_index: int
+
+
+def version_locations(conn: Connection, record_id: str) -> list[VersionLocation]:
+    query = (select(t.Version.log_index, t.Version.number, t.Version.content_sha256, t.LogLeaf.sha256,
+                    t.LogLeaf.batch_key, t.LogBatch.first_index)
+             .join(t.LogLeaf, t.LogLeaf.index == t.Version.log_index)
+             .join(t.LogBatch, t.LogBatch.key == t.LogLeaf.batch_key)
+             .where(t.Version.record_id == record_id).order_by(t.Version.number))
+    return [VersionLocation(*row) for row in conn.execute(query)]
+
+
+def version_rows_between(conn: Connection, first: int, last: int) -> dict[int, Any]:
+    """Catalog version rows for log entries ``first..last`` (for cross-checking against the store)."""
+    query = (select(t.Version.log_index, t.Version.record_id, t.Version.number, t.Version.state,
+                    t.Version.content_sha256, t.Version.text).where(t.Version.log_index.between(first, last)))
+    return {row.log_index: row for row in conn.execute(query)}
+
+
+def iter_leaves(conn: Connection, chunk: int = 5000) -> Iterator[tuple[int, str]]:
+    query = select(t.LogLeaf.index, t.LogLeaf.sha256).order_by(t.LogLeaf.index).execution_options(yield_per=chunk)
+    for index, sha256 in conn.execute(query):
+        yield int(index), str(sha256)
+
+
+def warc_object_keys(conn: Connection) -> set[str]:
+    return set(conn.execute(select(t.WarcObject.key)).scalars())

@@ -179,7 +179,7 @@ class LogBatch(Base):
     __tablename__ = "log_batches"
 
     key: Mapped[str] = mapped_column(String(1024), primary_key=True)
-    first_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_index: Mapped[int] = mapped_column(BigInteger, index=True)  # shared by batches with no versions
     count: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(ForeignKey("capture_runs.id"), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,10 +76,9 @@ def write_checkpoint(archive: Archive) -> PublishedCheckpoint | None:
     note = sign_checkpoint(Checkpoint(origin=head.origin, size=head.size, root_hash=root),
                            head.origin, archive.signer())
     key = checkpoint_key(head.size)
-    try:
+    # Another process may have checkpointed the same size first; the log is the same, keep theirs.
+    with contextlib.suppress(ObjectExists):
         archive.store.put_bytes(key, note.encode(), content_type="text/plain; charset=utf-8", if_absent=True)
-    except ObjectExists:
-        pass  # another process checkpointed the same size first; the log is the same
     stamp_key, problem = _timestamp(archive, head.size, note.encode())
     row = CheckpointRow(size=head.size, root_hash=root.hex(), key=key, timestamp_key=stamp_key)
     with archive.catalog.begin() as conn:
@@ -99,8 +99,6 @@ def _timestamp(archive: Archive, size: int, note: bytes) -> tuple[str | None, st
     except ArchiverError as exc:
         return None, str(exc)
     key = timestamp_key(size)
-    try:
+    with contextlib.suppress(ObjectExists):
         archive.store.put_bytes(key, token.der, content_type="application/timestamp-reply", if_absent=True)
-    except ObjectExists:
-        pass
     return key, None

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine
-
 from archiver.audit import AUDIT_PREFIX, verify_chain
 from archiver.capture.batchfile import BATCH_PREFIX, BatchHeader, batch_order, decode_batch
+from archiver.capture.document import parse_document
+from archiver.db.catalog import Catalog
 from archiver.errors import ArchiverError
 from archiver.integrity.checkpoint import NoteVerifierKey, verify_checkpoint
 from archiver.integrity.envelope import ParsedEnvelopeLine, WarcRef
@@ -29,7 +29,6 @@ from archiver.integrity.keys import PublicKeyInfo, verify_signature
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.integrity.publish import CHECKPOINT_PREFIX, KEYS_PREFIX
 from archiver.store.base import BlobStore
-from archiver.capture.document import parse_document
 from archiver.verify.catalog_check import StoredVersion, check_log, check_rows
 from archiver.verify.findings import Report
 from archiver.warc.reader import iter_records
@@ -55,7 +54,7 @@ class SignedRoot:
     key: str
 
 
-def verify_archive(store: BlobStore, *, origin: str, catalog_engine: Engine | None = None,
+def verify_archive(store: BlobStore, *, origin: str, catalog: Catalog | None = None,
                    tsa_roots: Path | None = None, progress: Progress | None = None) -> Report:
     report = Report()
     keys = _load_keys(store, report)
@@ -65,8 +64,8 @@ def verify_archive(store: BlobStore, *, origin: str, catalog_engine: Engine | No
     listed: set[str] = set()
     for key in sorted((item.key for item in store.list(BATCH_PREFIX)), key=_safe_order(report)):
         expected = _verify_batch(store, key, keys, frontier, leaves, checkpoints, listed, report)
-        if catalog_engine is not None:
-            check_rows(catalog_engine, expected, report)
+        if catalog is not None:
+            check_rows(catalog, expected, report)
         if progress:
             progress(frontier.size)
     for size in sorted(s for s in checkpoints if s > frontier.size):
@@ -77,8 +76,8 @@ def verify_archive(store: BlobStore, *, origin: str, catalog_engine: Engine | No
             report.warning("orphan_object", item.key, "no committed batch lists this WARC object; it was left "
                            "by an interrupted capture and holds no signed version")
     _verify_audit(store, report)
-    if catalog_engine is not None:
-        check_log(catalog_engine, bytes(leaves), listed, report)
+    if catalog is not None:
+        check_log(catalog, bytes(leaves), listed, report)
     report.checked["log_entries"] = frontier.size
     return report
 
@@ -250,7 +249,7 @@ def _scan_warc(store: BlobStore, key: str, sha256: str, size: int, report: Repor
     records: dict[int, _Seen] = {}
     with store.open(key) as raw:
         stream = _HashingReader(raw)
-        for record in iter_records(stream, key=key):
+        for record in iter_records(stream, key=key):  # type: ignore[arg-type]  # a read()-only stream suffices
             report.checked["warc_records"] += 1
             if record.digest_problems:
                 report.error("record_altered", f"{key} offset {record.offset}",

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
-
-from archiver.db import schema as t
+from archiver.db.catalog import Catalog
+from archiver.db.queries import iter_leaves, version_rows_between, warc_object_keys
 from archiver.verify.findings import Report
-
-CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -24,16 +21,13 @@ class StoredVersion:
     text: str
 
 
-def check_rows(engine: Engine, expected: Mapping[int, StoredVersion], report: Report) -> None:
+def check_rows(catalog: Catalog, expected: Mapping[int, StoredVersion], report: Report) -> None:
     """Compare one batch's catalog rows with the signed envelopes and stored documents, so an edit
     made directly in the database (say, to a post's text) is found and named."""
     if not expected:
         return
-    with engine.connect() as conn:
-        query = (select(t.Version.log_index, t.Version.record_id, t.Version.number, t.Version.state,
-                        t.Version.content_sha256, t.Version.text)
-                 .where(t.Version.log_index.between(min(expected), max(expected))))
-        found = {row.log_index: row for row in conn.execute(query)}
+    with catalog.read() as conn:
+        found = version_rows_between(conn, min(expected), max(expected))
     for index, stored in expected.items():
         row = found.get(index)
         subject = f"record {stored.record_id} version {stored.number} (log entry {index})"
@@ -49,19 +43,17 @@ def check_rows(engine: Engine, expected: Mapping[int, StoredVersion], report: Re
         report.checked["catalog_rows"] += 1
 
 
-def check_log(engine: Engine, leaves: bytes, listed_objects: set[str], report: Report) -> None:
+def check_log(catalog: Catalog, leaves: bytes, listed_objects: set[str], report: Report) -> None:
     """Every catalog leaf must equal the store's, and both must list the same WARC objects."""
     store_size = len(leaves) // 32
-    with engine.connect() as conn:
+    with catalog.read() as conn:
         catalog_size = 0
-        query = select(t.LogLeaf.index, t.LogLeaf.sha256).order_by(t.LogLeaf.index).execution_options(
-            yield_per=CHUNK)
-        for index, sha256 in conn.execute(query):
+        for index, sha256 in iter_leaves(conn):
             catalog_size += 1
             if index >= store_size or leaves[index * 32:(index + 1) * 32].hex() != sha256:
                 report.error("catalog_diverges", f"catalog log entry {index}",
                              "differs from the store's log; run `arsip rebuild`")
-        catalog_objects = set(conn.execute(select(t.WarcObject.key)).scalars())
+        catalog_objects = warc_object_keys(conn)
     if catalog_size != store_size:
         report.error("catalog_diverges", "catalog", f"holds {catalog_size} log entries, the store {store_size}")
     for key in sorted(catalog_objects - listed_objects):

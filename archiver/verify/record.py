@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
-
-from archiver.db import schema as t
+from archiver.db.catalog import Connection
 from archiver.db.leaves import CatalogLeafSource
-from archiver.errors import ArchiverError, CatalogError
+from archiver.db.queries import find_record_id, version_locations
+from archiver.errors import ArchiverError
 from archiver.integrity.checkpoint import Checkpoint, NoteVerifierKey, verify_checkpoint
 from archiver.integrity.envelope import ParsedEnvelopeLine, WarcRef, parse_envelope_line
 from archiver.integrity.keys import PublicKeyInfo, verify_signature
@@ -17,42 +16,24 @@ from archiver.warc.reader import read_record_at
 from archiver.wiring import Archive
 
 
-def find_record_id(conn: Connection, ref: str) -> str:
-    """Accept a record id or ``platform:platform_id`` (e.g. ``mastodon:social.example.gov/1130…``)."""
-    query = select(t.Record.id).where(t.Record.id == ref)
-    if ":" in ref:
-        platform, _, platform_id = ref.partition(":")
-        query = select(t.Record.id).where((t.Record.id == ref) | (
-            (t.Record.platform == platform) & (t.Record.platform_id == platform_id)))
-    found = conn.execute(query).scalars().first()
-    if found is None:
-        raise CatalogError(f"no record {ref!r}; find ids with `arsip records list`", code="record_unknown")
-    return str(found)
-
-
 def verify_record(archive: Archive, ref: str) -> Report:
     report = Report()
     keys = load_public_keys(archive.store)
     with archive.catalog.begin() as conn:
         record_id = find_record_id(conn, ref)
         checkpoint = _latest_checkpoint(archive, keys, report)
-        rows = conn.execute(
-            select(t.Version.log_index, t.Version.number, t.Version.content_sha256, t.LogLeaf.sha256,
-                   t.LogLeaf.batch_key, t.LogBatch.first_index)
-            .join(t.LogLeaf, t.LogLeaf.index == t.Version.log_index)
-            .join(t.LogBatch, t.LogBatch.key == t.LogLeaf.batch_key)
-            .where(t.Version.record_id == record_id).order_by(t.Version.number)).all()
         previous: str | None = None
         batches: dict[str, list[bytes]] = {}
-        for log_index, number, content_sha256, leaf, batch_key, first_index in rows:
-            subject = f"record {record_id} version {number} (log entry {log_index})"
+        for at in version_locations(conn, record_id):
+            subject = f"record {record_id} version {at.number} (log entry {at.log_index})"
             report.checked["versions"] += 1
-            line = _envelope_line(archive, batches, batch_key, log_index - first_index, subject, report)
+            line = _envelope_line(archive, batches, at.batch_key, at.log_index - at.batch_first_index, subject,
+                                  report)
             if line is None:
                 continue
-            _check_envelope(line, keys, leaf, content_sha256, previous, subject, report)
+            _check_envelope(line, keys, at.leaf_sha256, at.content_sha256, previous, subject, report)
             _check_bytes(archive, line, subject, report)
-            _check_inclusion(conn, log_index, leaf, checkpoint, subject, report)
+            _check_inclusion(conn, at.log_index, at.leaf_sha256, checkpoint, subject, report)
             previous = line.actual_sha256
     return report
 

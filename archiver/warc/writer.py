@@ -53,7 +53,7 @@ class _GzipMember:
         self._out.write(self._compressor.flush())
 
 
-class _Writer(WARCWriter):  # type: ignore[misc]
+class _Writer(WARCWriter):
     # WARC 1.1 §6.3: warcinfo and metadata records have no payload, so no WARC-Payload-Digest.
     NO_PAYLOAD_DIGEST_TYPES = ("warcinfo", "revisit", "metadata")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:18:40.371092
+Create Date: 2026-11-23 10:29:23.016936
 """
 
 from __future__ import annotations
@@ -119,10 +119,10 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('run_id', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['capture_runs.id'], name=op.f('fk_log_batches_run_id_capture_runs')),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_log_batches')),
-    sa.UniqueConstraint('first_index', name=op.f('uq_log_batches_first_index'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_log_batches'))
     )
     with op.batch_alter_table('log_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_log_batches_first_index'), ['first_index'], unique=False)
         batch_op.create_index(batch_op.f('ix_log_batches_run_id'), ['run_id'], unique=False)
 
     op.create_table('run_problems',
@@ -218,6 +218,7 @@ def downgrade() -> None:
     op.drop_table('run_problems')
     with op.batch_alter_table('log_batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_log_batches_run_id'))
+        batch_op.drop_index(batch_op.f('ix_log_batches_first_index'))
 
     op.drop_table('log_batches')
     with op.batch_alter_table('records', schema=None) as batch_op:

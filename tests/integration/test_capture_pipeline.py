@@ -43,7 +43,7 @@ def count(archive: Archive, table: type) -> int:
 
 
 def verify(archive: Archive):  # type: ignore[no-untyped-def]
-    return verify_archive(archive.store, origin=archive.origin, catalog_engine=archive.catalog.engine)
+    return verify_archive(archive.store, origin=archive.origin, catalog=archive.catalog)
 
 
 def objects(archive: Archive, prefix: str) -> list[str]:

@@ -70,12 +70,13 @@ def postgres_server() -> Iterator[str]:
 
 
 def fresh_database(server_url: str, name: str) -> str:
-    """Create an empty database next to the session's one and return its URL."""
+    """Create an empty database on the same server as ``server_url`` and return its URL."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return server_url.replace("/arsip_test?", f"/{name}?")
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)

@@ -65,9 +65,11 @@ def test_secrets_are_masked_in_the_public_view(tmp_path: Path) -> None:
 
 
 def test_capture_hash_changes_only_with_capture_settings(tmp_path: Path) -> None:
-    base = load_settings({"ARSIP_HOME": str(tmp_path)})
-    assert base.capture_hash() == load_settings({"ARSIP_HOME": str(tmp_path), "ARSIP_HTTP_TIMEOUT": "5"}).capture_hash()
-    assert base.capture_hash() != load_settings({"ARSIP_HOME": str(tmp_path), "ARSIP_WARC_VERSION": "1.0"}).capture_hash()
+    def hashed(**env: str) -> str:
+        return load_settings({"ARSIP_HOME": str(tmp_path), **env}).capture_hash()
+
+    assert hashed() == hashed(ARSIP_HTTP_TIMEOUT="5")
+    assert hashed() != hashed(ARSIP_WARC_VERSION="1.0")
 
 
 def test_every_setting_is_documented() -> None:

@@ -123,7 +123,8 @@ def test_every_record_reads_back_with_one_range_read(tmp_path: Path) -> None:
 
     for i, record in enumerate(written):
         found = read_record_at(Store(), "s", record.offset, record.length)
-        assert (found.record_id, found.payload, found.digest_problems) == (record.record_id, f'{{"n":{i}}}'.encode(), ())
+        expected = (record.record_id, f'{{"n":{i}}}'.encode(), ())
+        assert (found.record_id, found.payload, found.digest_problems) == expected
 
 
 def test_an_independent_reader_accepts_the_file(tmp_path: Path) -> None:
