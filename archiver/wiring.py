@@ -52,7 +52,7 @@ def open_archive(settings: Settings, *, clock: Clock | None = None, store: BlobS
     if database_file is not None and not database_file.exists():
         raise CatalogError(f"no archive at {settings.home} (no catalog {database_file}); run `arsip init`, "
                            "or set ARSIP_HOME to the archive's directory", code="not_initialised")
-    store = store or _store(settings)
+    store = store or open_settings_store(settings, clock)
     catalog = Catalog(make_engine(settings.database_url))
     require_current(catalog.engine)
     settings.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -69,7 +69,7 @@ def init_archive(settings: Settings, *, clock: Clock | None = None, store: BlobS
     """Prepare ARSIP_HOME, the catalog schema, the log and a first signing key. Safe to run again."""
     clock = clock or SystemClock()
     _prepare_home(settings)
-    store = store or _store(settings)
+    store = store or open_settings_store(settings, clock)
     catalog = Catalog(make_engine(settings.database_url))
     upgrade(catalog.engine)
     origin = _log_origin(settings, store, clock)
@@ -84,8 +84,11 @@ def init_archive(settings: Settings, *, clock: Clock | None = None, store: BlobS
     return archive
 
 
-def _store(settings: Settings) -> BlobStore:
-    return open_store(settings.store_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region)
+def open_settings_store(settings: Settings, clock: Clock) -> BlobStore:
+    """The configured object store, with the configured Object Lock minimum for new objects."""
+    mode = None if settings.object_lock_mode == "none" else settings.object_lock_mode
+    return open_store(settings.store_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region,
+                      object_lock_mode=mode, object_lock_retain_days=settings.object_lock_retain_days, clock=clock)
 
 
 def _prepare_home(settings: Settings) -> None:

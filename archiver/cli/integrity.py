@@ -16,10 +16,10 @@ from archiver.db.leaves import CatalogLeafSource
 from archiver.db.queries import find_record_id, record_detail
 from archiver.integrity.merkle import MerkleFrontier, consistency_proof, inclusion_proof
 from archiver.rebuild import rebuild_catalog
-from archiver.store.factory import open_store
 from archiver.verify.archive import verify_archive
 from archiver.verify.findings import Report
 from archiver.verify.record import verify_record
+from archiver.wiring import open_settings_store
 
 
 @click.command()
@@ -77,7 +77,7 @@ def rebuild(ctx: Context, replace: bool) -> None:
             for suffix in ("-wal", "-shm"):
                 Path(f"{current}{suffix}").unlink(missing_ok=True)
             click.echo(f"moved the old catalog to {backup}")
-    store = open_store(settings.store_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region)
+    store = open_settings_store(settings, ctx.clock)
     catalog = Catalog(make_engine(settings.database_url))
     try:
         result = rebuild_catalog(store, catalog)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, delete, insert, selec
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 
 from archiver.db import schema as t
+from archiver.db.engine import WRITE_OPTION
 from archiver.errors import CatalogError
 from archiver.model import (
     AccountInfo,
@@ -103,9 +104,11 @@ class Catalog:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A read-write transaction, committed on success."""
-        with self.engine.begin() as connection:
-            yield connection
+        """A read-write transaction, committed on success (on SQLite it holds the write lock)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -188,11 +191,8 @@ class Catalog:
 
     def lock_log_head(self, conn: Connection) -> LogHeadRow:
         """Read the log head holding the database's write lock, so one appender at a time extends it."""
-        if conn.dialect.name == "sqlite":
-            conn.execute(update(t.LogHead).where(t.LogHead.id == 1).values(size=t.LogHead.size))
-            row = conn.execute(select(t.LogHead).where(t.LogHead.id == 1)).first()
-        else:
-            row = conn.execute(select(t.LogHead).where(t.LogHead.id == 1).with_for_update()).first()
+        # SQLite: write transactions already hold the database's write lock (BEGIN IMMEDIATE).
+        row = conn.execute(select(t.LogHead).where(t.LogHead.id == 1).with_for_update()).first()
         if row is None:
             raise CatalogError("the catalog has no log head; run `arsip init`", code="catalog_missing")
         return LogHeadRow(origin=row.origin, size=row.size, frontier=dict(row.frontier))

@@ -9,6 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
+WRITE_OPTION = "arsip_write"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url``; nothing connects until first use.
 
@@ -37,8 +40,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Any) -> None:
     # pysqlite's implicit transactions start late and break SAVEPOINTs; begin explicitly instead.
-    # Writers that read before writing take the write lock first (see db.log.lock_log_head).
-    connection.exec_driver_sql("BEGIN")
+    # A write transaction takes the write lock up front (IMMEDIATE): in WAL mode a transaction that
+    # reads and then writes after another writer committed fails at once with SQLITE_BUSY_SNAPSHOT,
+    # which no busy timeout can help, whereas waiting for the lock at BEGIN does.
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -202,3 +202,36 @@ def _pretend_process_died(archive: Archive) -> None:
         for run in conn.execute(select(t.CaptureRun).where(t.CaptureRun.status == "running")).all():
             conn.execute(update(t.CaptureRun).where(t.CaptureRun.id == run.id)
                          .values(origin={**run.origin, "pid": 2**22 + 1}))
+
+
+def test_concurrent_collectors_share_one_log(any_archive: Archive) -> None:
+    """Two processes' worth of captures (separate engines and signers) appending at the same time:
+    the log stays gap-free, every version is signed once, and the archive verifies."""
+    import threading
+
+    from archiver.wiring import open_archive
+
+    first = any_archive
+    second = open_archive(first.settings, clock=first.clock)
+    accounts = [add(first, "cityhall@social.example.gov"), add(first, "police@social.example.gov")]
+    first.settings = replace(first.settings, batch_max_versions=20)
+    second.settings = replace(second.settings, batch_max_versions=20)
+    errors: list[BaseException] = []
+
+    def collect(archive: Archive, account, host: str) -> None:  # type: ignore[no-untyped-def]
+        try:
+            run_capture(archive, account, SyntheticCollector(SyntheticPlan(versions=120, page_size=10, host=host)))
+        except BaseException as exc:  # surfaced below, in the test's own thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=collect, args=(first, accounts[0], "a.example")),
+               threading.Thread(target=collect, args=(second, accounts[1], "b.example"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    second.close()
+    assert errors == []
+    assert count(first, t.Version) == 240
+    report = verify(first)
+    assert report.ok, [f.line() for f in report.findings]
