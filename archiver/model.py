@@ -227,7 +227,5 @@ class KnownRecord:
     record_id: str
     platform_id: str
     kind: RecordKind
-    latest_state: VersionState
-    latest_revision_at: datetime | None
     posted_at: datetime | None
     author: str | None

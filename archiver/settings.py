@@ -187,10 +187,6 @@ class Settings:
     def spool_dir(self) -> Path:
         return self.home / "spool"
 
-    @property
-    def index_dir(self) -> Path:
-        return self.home / "index"
-
     def capture_hash(self) -> str:
         """SHA-256 over the settings that shape captured bytes, recorded with every capture run."""
         shaping = {s.name: str(getattr(self, s.name)) for s in SETTINGS if s.capture}

@@ -19,9 +19,9 @@ from archiver.capture.batchfile import BatchHeader, batch_key, encode_batch
 from archiver.capture.document import DOCUMENT_TYPE, version_row
 from archiver.capture.evidence import RawEvidence
 from archiver.capture.partition import capture_log_partition, record_partition
-from archiver.capture.warcfiles import PartitionFiles, PlacedVersion
+from archiver.capture.warcfiles import LocalWarc, PartitionFiles, PlacedVersion
 from archiver.db.catalog import BatchRow, VersionRow, WarcObjectRow
-from archiver.integrity.envelope import Envelope, sign_envelope
+from archiver.integrity.envelope import Envelope, SignerLike, sign_envelope
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.model import AccountInfo, Observation, RunInfo, VersionState
 from archiver.wiring import Archive
@@ -84,7 +84,7 @@ def commit_batch(archive: Archive, batch: BatchInput) -> CommittedBatch:
                           warc_keys=tuple(o.key for o in objects))
 
 
-def _write_partitions(archive: Archive, batch: BatchInput) -> tuple[list[PlacedVersion], list[Any]]:
+def _write_partitions(archive: Archive, batch: BatchInput) -> tuple[list[PlacedVersion], list[LocalWarc]]:
     """Write each version with the evidence it came from into its partition's WARC file."""
     settings = archive.settings
     files = PartitionFiles(settings.spool_dir / batch.run.id / f"batch-{batch.sequence:05d}",
@@ -110,7 +110,7 @@ def _write_partitions(archive: Archive, batch: BatchInput) -> tuple[list[PlacedV
     return placed, files.close_all()
 
 
-def _upload(archive: Archive, run: RunInfo, warcs: list[Any]) -> list[WarcObjectRow]:
+def _upload(archive: Archive, run: RunInfo, warcs: list[LocalWarc]) -> list[WarcObjectRow]:
     objects = []
     for local in warcs:
         result = archive.store.put_file(local.key, local.path, content_type="application/warc",
@@ -122,7 +122,7 @@ def _upload(archive: Archive, run: RunInfo, warcs: list[Any]) -> list[WarcObject
 
 
 def _sign_versions(batch: BatchInput, placed: list[PlacedVersion], first_index: int,
-                   frontier: MerkleFrontier, signer: Any, previous: dict[str, str],
+                   frontier: MerkleFrontier, signer: SignerLike, previous: dict[str, str],
                    ) -> tuple[list[VersionRow], list[bytes]]:
     rows: list[VersionRow] = []
     lines: list[bytes] = []

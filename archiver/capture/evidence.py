@@ -29,6 +29,10 @@ class RawEvidence(Protocol):
         """Write the evidence; the first record is the one derived records point at."""
         ...
 
+    def release(self) -> None:
+        """Free local resources (a spooled media body) once the evidence is committed."""
+        ...
+
 
 @dataclass(frozen=True)
 class ExchangeEvidence:
@@ -51,6 +55,10 @@ class ExchangeEvidence:
     def write_to(self, warc: WarcFile) -> tuple[WrittenRecord, ...]:
         written = write_exchange(warc, self.exchange)
         return (written.response, written.request)
+
+    def release(self) -> None:
+        if self.exchange.body_path is not None:
+            self.exchange.body_path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,6 @@ class ExportEntry:
         record = warc.write("resource", self.uri, self.body, date=self.captured_at,
                             content_type=self.content_type, headers=self.fields)
         return (record,)
+
+    def release(self) -> None:
+        pass  # held in memory only

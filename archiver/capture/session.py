@@ -74,8 +74,8 @@ class CaptureSession:
                                 "this batch; record exchanges before observing them", code="collector_bug")
         record_id = record_id_for(observation.platform, observation.platform_id)
         prior = self._prior(record_id)
-        print_ = fingerprint(observation)
-        decision = decide(prior, observation.state, print_, observation.revision_at)
+        content_print = fingerprint(observation)
+        decision = decide(prior, observation.state, content_print, observation.revision_at)
         self.counts[str(decision.change)] += 1
         captured_at = self._captured_at(observation)
         if not decision.makes_version:
@@ -84,9 +84,9 @@ class CaptureSession:
         assert decision.state is not None and decision.number is not None
         uris = [self._window.evidence[e].uri for e in observation.exchanges]
         document, fields = build_document(observation, account_id=self.account.id, number=decision.number,
-                                  state=decision.state, change=decision.change, captured_at=captured_at,
-                                  run=self.run, collector=self.collector, evidence_uris=uris,
-                                  content_fingerprint=print_)
+                                          state=decision.state, change=decision.change, captured_at=captured_at,
+                                          run=self.run, collector=self.collector, evidence_uris=uris,
+                                          content_fingerprint=content_print)
         self._window.versions.append(PendingVersion(
             observation=observation, record_id=record_id, number=decision.number, state=decision.state,
             document=document, fields=fields, captured_at=captured_at))
@@ -94,7 +94,7 @@ class CaptureSession:
         if observation.revision_at is not None:
             revisions.add(observation.revision_at)
         self._window.latest[record_id] = PriorVersion(number=decision.number, state=decision.state,
-                                                      fingerprint=print_, revisions=frozenset(revisions))
+                                                      fingerprint=content_print, revisions=frozenset(revisions))
         return decision.change
 
     def would_change(self, observation: Observation) -> bool:
@@ -147,7 +147,14 @@ class CaptureSession:
         batch = BatchInput(run=self.run, account=self.account, sequence=self._sequence, versions=window.versions,
                            evidence=window.evidence, seen=window.seen, seen_partitions=window.seen_partitions)
         spool_file = self.spool.seal()
-        self._committer.submit(batch, after=lambda: spool_file.unlink(missing_ok=True) if spool_file else None)
+
+        def release() -> None:
+            if spool_file is not None:
+                spool_file.unlink(missing_ok=True)
+            for evidence in batch.evidence.values():
+                evidence.release()
+
+        self._committer.submit(batch, after=release)
         # The previous batch is committed now (submit waited for it): its versions are in the
         # catalog, and catalog answers from before may predate them, so both caches start afresh.
         self._in_flight = window.latest

@@ -14,7 +14,7 @@ from archiver.collectors.registry import collector_for
 from archiver.db.catalog import last_finished_at
 from archiver.errors import CatalogError
 from archiver.imports import import_mastodon_archive
-from archiver.model import AccountInfo, RunStatus
+from archiver.model import AccountInfo, ChangeKind, RunStatus
 from archiver.wiring import Archive
 
 
@@ -104,8 +104,7 @@ def report(summary: RunSummary, as_json: bool) -> None:
                    "checkpoint": summary.checkpoint_size})
         return
     counts = summary.counts
-    changes = ", ".join(f"{counts[k]} {k}" for k in ("new", "edited", "deleted", "hidden", "unhidden", "reappeared",
-                                                      "unchanged") if counts.get(k))
+    changes = ", ".join(f"{counts[k]} {k}" for k in ChangeKind if counts.get(k))
     click.echo(f"{summary.account.handle}: run {summary.run_id} {summary.status} — {changes or 'nothing observed'}"
                f"; {counts.get('evidence', 0)} exchanges kept")
     for problem in summary.problems:

@@ -20,7 +20,7 @@ from archiver.errors import CatalogError
 from archiver.imports import import_mastodon_archive
 from archiver.model import AccountInfo, Platform
 from archiver.simulator.mastodon import run_mastodon
-from archiver.simulator.mastodon_demo import scripted_demo_instance
+from archiver.simulator.mastodon_demo import DemoScript, scripted_demo_instance
 from archiver.simulator.mastodon_export import write_account_archive
 from archiver.verify.archive import verify_archive
 from archiver.wiring import Archive, init_archive
@@ -59,29 +59,29 @@ def demo(click_ctx: click.Context, port: int) -> None:
 def _run_scenario(archive: Archive, ctx: Context, url: str, port: int) -> None:
     instance, script = scripted_demo_instance(ctx.clock)
     try:
-        server_context = run_mastodon(instance, port=port)
-        server = server_context.__enter__()
+        with run_mastodon(instance, port=port) as server:
+            _collect_change_import(archive, ctx, url, server.base_url, script)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise click.UsageError(f"port {port} is in use; run `arsip demo --port OTHER`") from None
         raise
-    try:
-        ref = parse_account_url(url)
-        account = add_account(archive, new_account(Platform.MASTODON, handle=ref.handle, url=ref.url,
-                                                   clock=archive.clock, tags=("demo",), owner_agency="City of Example"),
-                              actor=ctx.actor)
-        click.echo(f"simulated Mastodon instance at {server.base_url}; collecting @cityhall")
-        report(run_capture(archive, account, MastodonCollector(archive.settings), actor=ctx.actor), False)
-        changes = script.advance()
-        click.echo(f"\nthe platform changed: {len(changes.edited)} post edited, {len(changes.added)} new comment, "
-                   f"{len(changes.deleted)} statuses deleted; collecting again")
-        report(run_capture(archive, _existing(archive, url) or account, MastodonCollector(archive.settings),
-                           actor=ctx.actor), False)
-        export = write_account_archive(instance, script.agency_id, ctx.settings.home, fmt="zip")
-        click.echo(f"\nimporting the account's own export {export.name} (already captured live: nothing doubles)")
-        report(import_mastodon_archive(archive, export, actor=ctx.actor, account=_existing(archive, url)), False)
-    finally:
-        server_context.__exit__(None, None, None)
+
+
+def _collect_change_import(archive: Archive, ctx: Context, url: str, base_url: str, script: DemoScript) -> None:
+    ref = parse_account_url(url)
+    account = add_account(archive, new_account(Platform.MASTODON, handle=ref.handle, url=ref.url,
+                                               clock=archive.clock, tags=("demo",), owner_agency="City of Example"),
+                          actor=ctx.actor)
+    click.echo(f"simulated Mastodon instance at {base_url}; collecting @cityhall")
+    report(run_capture(archive, account, MastodonCollector(archive.settings), actor=ctx.actor), False)
+    changes = script.advance()
+    click.echo(f"\nthe platform changed: {len(changes.edited)} post edited, {len(changes.added)} new comment, "
+               f"{len(changes.deleted)} statuses deleted; collecting again")
+    report(run_capture(archive, _existing(archive, url) or account, MastodonCollector(archive.settings),
+                       actor=ctx.actor), False)
+    export = write_account_archive(script.instance, script.agency_id, ctx.settings.home, fmt="zip")
+    click.echo(f"\nimporting the account's own export {export.name} (already captured live: nothing doubles)")
+    report(import_mastodon_archive(archive, export, actor=ctx.actor, account=_existing(archive, url)), False)
 
 
 def _existing(archive: Archive, url: str) -> AccountInfo | None:

@@ -281,17 +281,14 @@ class Catalog:
     def records_to_recheck(self, conn: Connection, account_id: str, posted_since: datetime,
                            ) -> list[KnownRecord]:
         """Records of an account posted since a date whose latest state is not deleted."""
-        query = (select(t.Record.id, t.Record.platform_id, t.Record.kind, t.Record.latest_state,
-                        t.Record.posted_at, t.Version.revision_at, t.Version.author)
+        query = (select(t.Record.id, t.Record.platform_id, t.Record.kind, t.Record.posted_at, t.Version.author)
                  .join(t.Version, (t.Version.record_id == t.Record.id)
                        & (t.Version.number == t.Record.latest_version))
                  .where(t.Record.account_id == account_id, t.Record.posted_at >= posted_since,
                         t.Record.latest_state != str(VersionState.DELETED))
                  .order_by(t.Record.posted_at.desc()))
-        return [KnownRecord(record_id=rid, platform_id=pid, kind=RecordKind(kind),
-                            latest_state=VersionState(state), latest_revision_at=revision_at, posted_at=posted,
-                            author=author)
-                for rid, pid, kind, state, posted, revision_at, author in conn.execute(query)]
+        return [KnownRecord(record_id=rid, platform_id=pid, kind=RecordKind(kind), posted_at=posted, author=author)
+                for rid, pid, kind, posted, author in conn.execute(query)]
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, func, select
 
 from archiver.db import schema as t
 from archiver.errors import CatalogError
+from archiver.model import VersionState
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,19 @@ def list_records(conn: Connection, *, account_id: str | None = None, state: str 
         query = query.where(t.Record.latest_state == state)
     if kind:
         query = query.where(t.Record.kind == kind)
-    return [_summary(row, row.author, row.text) for row in conn.execute(query)]
+    rows = conn.execute(query).all()
+    last_known = _last_content(conn, [row.id for row in rows if row.latest_state == VersionState.DELETED])
+    return [_summary(row, *last_known.get(row.id, (row.author, row.text))) for row in rows]
+
+
+def _last_content(conn: Connection, record_ids: list[str]) -> dict[str, tuple[str | None, str]]:
+    """For tombstoned records: the author and text of their last version that had content."""
+    if not record_ids:
+        return {}
+    query = (select(t.Version.record_id, t.Version.author, t.Version.text)
+             .where(t.Version.record_id.in_(record_ids), t.Version.state != VersionState.DELETED)
+             .order_by(t.Version.record_id, t.Version.number))
+    return {rid: (author, text) for rid, author, text in conn.execute(query)}
 
 
 def count_records(conn: Connection) -> dict[str, int]:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from archiver.cli.main import build_cli
-from archiver.clock import SystemClock
+from archiver.clock import FixedClock, SystemClock
 from archiver.simulator.mastodon import MastodonServer, run_mastodon
 from archiver.simulator.mastodon_demo import DemoScript, scripted_demo_instance
 from archiver.simulator.mastodon_export import write_account_archive
@@ -184,3 +184,18 @@ def test_demo_builds_a_verified_archive_and_can_run_again(home: Path) -> None:
     assert "verify --archive: OK" in first.output and "2 deleted" in first.output
     again = arsip("demo", "--port", port)
     assert again.exit_code == 0 and "already exists" in again.output
+
+
+def test_collect_loop_collects_each_account_again_when_due(home: Path, demo) -> None:  # type: ignore[no-untyped-def]
+    from archiver.cli.main import Context
+
+    server, _script = demo
+    arsip("init")
+    arsip("accounts", "add", "mastodon", f"{server.base_url}/@cityhall", "--interval", "15m")
+    clock = FixedClock()
+    clock.current = SystemClock().now()
+    result = CliRunner().invoke(build_cli(), ["collect", "--loop", "--cycles", "2", "--json"],
+                                obj=Context(clock=clock), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert clock.slept and 899 <= clock.slept[0] <= 900  # waited for the account's interval
+    assert result.output.count('"run"') == 2

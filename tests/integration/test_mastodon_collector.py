@@ -14,7 +14,7 @@ from archiver.clock import FixedClock
 from archiver.collectors.mastodon import MastodonCollector
 from archiver.collectors.mastodon_api import parse_account_url
 from archiver.db import schema as t
-from archiver.db.queries import record_detail
+from archiver.db.queries import RecordDetail, record_detail
 from archiver.model import AccountInfo, Platform, RunStatus
 from archiver.simulator.mastodon import Fault, MastodonServer, run_mastodon
 from archiver.simulator.mastodon_demo import DemoScript, scripted_demo_instance
@@ -57,6 +57,12 @@ def pid(script: DemoScript, status_id: str) -> str:
     return f"{script.instance.host}/{status_id}"
 
 
+def detail_of(archive: Archive, platform_id: str) -> RecordDetail:
+    with archive.catalog.read() as conn:
+        record_id = conn.execute(select(t.Record.id).where(t.Record.platform_id == platform_id)).scalar()
+        return record_detail(conn, record_id)
+
+
 def test_scripted_timeline_post_edit_reply_delete(archive: Archive, demo, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     server, script = demo
     account = account_for(archive, server)
@@ -95,9 +101,7 @@ def test_deletion_is_confirmed_on_the_item_and_says_how(archive: Archive, demo, 
     collect(archive, account)
     deleted = script.post_to_delete_id
     assert any(r.path == f"/api/v1/statuses/{deleted}" for r in server.requests)
-    with archive.catalog.read() as conn:
-        record_id = conn.execute(select(t.Record.id).where(t.Record.platform_id == pid(script, deleted))).scalar()
-        detail = record_detail(conn, record_id)
+    detail = detail_of(archive, pid(script, deleted))
     tombstone = detail.versions[-1]
     assert (tombstone.state, tombstone.reason, tombstone.detection) == ("deleted", "unspecified", "recheck_not_found")
     assert detail.versions[0].text  # the original content is kept
@@ -220,12 +224,35 @@ def test_handle_taken_over_by_another_account_is_never_archived_as_ours(archive:
         assert conn.execute(select(t.Version.log_index)).all() == before
 
 
-def test_hostile_html_is_kept_verbatim_and_never_interpreted(archive: Archive, demo) -> None:  # type: ignore[no-untyped-def]
+def test_token_is_sent_but_never_stored(archive: Archive, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    server, script = demo
+    token = "s3cret-token-value-1234567890"
+    script.instance.add_token(token, script.agency_id)
+    server.require_token = True
+    account = account_for(archive, server)
+    summary = run_capture(archive, account, MastodonCollector(archive.settings, token=token))
+    assert summary.status is RunStatus.SUCCEEDED, summary.problems
+    api_requests = [r for r in server.requests if r.path.startswith("/api")]
+    assert all(r.headers.get("authorization") == f"Bearer {token}" for r in api_requests)
+    stored = b""
+    for item in archive.store.list(""):
+        data = archive.store.get_bytes(item.key)
+        stored += gzip.decompress(data) if item.key.endswith(".gz") else data
+    assert token.encode() not in stored
+    assert b"Authorization: Bearer REDACTED" in stored
+    assert b"WARC-Arsip-Redacted: header:Authorization" in stored
+
+
+def test_hostile_markup_is_stored_verbatim_but_never_becomes_text(archive: Archive, demo) -> None:  # type: ignore[no-untyped-def]
+    from archiver.capture.document import read_document
+
     server, script = demo
     account = account_for(archive, server)
     collect(archive, account)
-    with archive.catalog.read() as conn:
-        record_id = conn.execute(select(t.Record.id).where(
-            t.Record.platform_id == pid(script, script.hostile_comment_id))).scalar()
-        detail = record_detail(conn, record_id)
-    assert "nice poster" in detail.versions[0].text
+    version = detail_of(archive, pid(script, script.hostile_comment_id)).versions[0]
+    document = read_document(archive.store, version.warc_key, version.warc_offset, version.warc_length,
+                             version.content_sha256)
+    assert "<script>alert(1)</script>" in document["content"]["html"]  # the evidence, as received
+    assert "alert" not in version.text and "nice poster" in version.text
