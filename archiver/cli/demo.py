@@ -79,7 +79,9 @@ def _collect_change_import(archive: Archive, ctx: Context, url: str, base_url: s
                f"{len(changes.deleted)} statuses deleted; collecting again")
     report(run_capture(archive, _existing(archive, url) or account, MastodonCollector(archive.settings),
                        actor=ctx.actor), False)
-    export = write_account_archive(script.instance, script.agency_id, ctx.settings.home, fmt="zip")
+    export_dir = ctx.settings.home / "demo-export"
+    export_dir.mkdir(exist_ok=True)
+    export = write_account_archive(script.instance, script.agency_id, export_dir, fmt="zip")
     click.echo(f"\nimporting the account's own export {export.name} (already captured live: nothing doubles)")
     report(import_mastodon_archive(archive, export, actor=ctx.actor, account=_existing(archive, url)), False)
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from archiver.clock import FixedClock
 from archiver.errors import SigningKeyError
@@ -109,7 +110,12 @@ def test_generated_files_are_private_and_encrypted(ring: KeyRing, key_dir: Path,
     key_file, meta_file = key_dir / f"{info.key_id}.key", key_dir / f"{info.key_id}.json"
     assert _mode(key_file) == 0o600
     assert _mode(key_dir) == 0o700
-    assert key_file.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    sealed = key_file.read_bytes()
+    with pytest.raises(ValueError):
+        pkcs12.load_key_and_certificates(sealed, None)  # encrypted: unreadable without the passphrase
+    pbkdf2_oid = bytes.fromhex("06092a864886f70d01050c")  # 1.2.840.113549.1.5.12
+    assert pbkdf2_oid in sealed and bytes.fromhex("02030927c0") in sealed  # PBKDF2 with 600,000 iterations
+    assert ring.active_signer().public_key_bytes == info.public_key_bytes
     assert json.loads(meta_file.read_text())["status"] == "active"
     assert sorted(p.name for p in key_dir.iterdir()) == sorted([key_file.name, meta_file.name])
 
