@@ -38,6 +38,8 @@ def list_(ctx: Context, account_ref: str | None, state: str | None, kind: str | 
     with archive.catalog.begin() as conn:
         account_id = archive.catalog.find_account(conn, account_ref).id if account_ref else None
         found = list_records(conn, account_id=account_id, state=state, kind=kind, limit=limit, offset=offset)
+    audit(archive, actor=ctx.actor, action="records.list", target=f"account:{account_id}" if account_id else None,
+          details={"state": state, "kind": kind, "limit": limit, "offset": offset, "returned": len(found)})
     if as_json:
         emit_json([asdict(r) for r in found])
         return

@@ -235,3 +235,12 @@ def test_concurrent_collectors_share_one_log(any_archive: Archive) -> None:
     assert count(first, t.Version) == 240
     report = verify(first)
     assert report.ok, [f.line() for f in report.findings]
+
+
+def test_deleted_warc_object_is_named_as_missing(archive: Archive) -> None:
+    capture(archive, versions=40)
+    key = objects(archive, "warc/")[0]
+    (Path(archive.store.url.removeprefix("file://")) / key).unlink()
+    report = verify(archive)
+    assert not report.ok
+    assert any(f.code == "missing_object" and f.subject == key for f in report.findings)
