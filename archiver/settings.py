@@ -32,15 +32,6 @@ class Setting:
         return "ARSIP_" + self.name.upper()
 
 
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"expected true/false, got {text!r}")
-
-
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in allowed:
@@ -268,7 +259,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if setting is None:
             raise ConfigError(f"config file {path}: unknown setting {key!r}; see docs/settings.md",
                               code="config_unknown")
-        values[key] = _parse(setting, str(value) if not isinstance(value, bool) else str(value).lower(),
+        values[key] = _parse(setting, str(value),
                              source=f"config file {path}")
     return values
 

@@ -47,10 +47,6 @@ class RunSummary:
     checkpoint_size: int | None
     timestamp_problem: str | None = None
 
-    @property
-    def failed(self) -> bool:
-        return self.status in (RunStatus.FAILED, RunStatus.ABORTED)
-
 
 def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

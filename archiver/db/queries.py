@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from archiver.db import schema as t
 from archiver.errors import CatalogError
@@ -82,11 +82,6 @@ def _last_content(conn: Connection, record_ids: list[str]) -> dict[str, tuple[st
              .where(t.Version.record_id.in_(record_ids), t.Version.state != VersionState.DELETED)
              .order_by(t.Version.record_id, t.Version.number))
     return {rid: (author, text) for rid, author, text in conn.execute(query)}
-
-
-def count_records(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(t.Record.latest_state, func.count()).group_by(t.Record.latest_state))
-    return {state: count for state, count in rows}
 
 
 def record_detail(conn: Connection, record_id: str) -> RecordDetail:
