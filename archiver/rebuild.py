@@ -30,7 +30,7 @@ class RebuildReport:
     counts: dict[str, int]
 
 
-def rebuild_catalog(store: BlobStore, catalog: Catalog, *, progress: Any = None) -> RebuildReport:
+def rebuild_catalog(store: BlobStore, catalog: Catalog) -> RebuildReport:
     """Fill an empty catalog from ``store``; every batch is re-verified as it is ingested."""
     upgrade(catalog.engine)
     counts: Counter[str] = Counter()
@@ -54,8 +54,6 @@ def rebuild_catalog(store: BlobStore, catalog: Catalog, *, progress: Any = None)
         if header is not None:
             counts["batches"] += 1
             counts["versions"] += header.count
-            if progress:
-                progress(counts["versions"])
     counts["runs"] = _restore_runs(store, catalog)
     counts["checkpoints"] = _restore_checkpoints(store, catalog, origin, keys)
     counts["audit_entries"] = _restore_audit(store, catalog)

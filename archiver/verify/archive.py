@@ -33,8 +33,6 @@ from archiver.verify.catalog_check import StoredVersion, check_log, check_rows
 from archiver.verify.findings import Report
 from archiver.warc.reader import iter_records
 
-Progress = Callable[[int], None]
-
 
 @dataclass(frozen=True)
 class _Seen:
@@ -55,7 +53,7 @@ class SignedRoot:
 
 
 def verify_archive(store: BlobStore, *, origin: str, catalog: Catalog | None = None,
-                   tsa_roots: Path | None = None, progress: Progress | None = None) -> Report:
+                   tsa_roots: Path | None = None) -> Report:
     report = Report()
     keys = _load_keys(store, report)
     checkpoints = _load_checkpoints(store, keys, origin, report, tsa_roots)
@@ -66,8 +64,6 @@ def verify_archive(store: BlobStore, *, origin: str, catalog: Catalog | None = N
         expected = _verify_batch(store, key, keys, frontier, leaves, checkpoints, listed, report)
         if catalog is not None:
             check_rows(catalog, expected, report)
-        if progress:
-            progress(frontier.size)
     for size in sorted(s for s in checkpoints if s > frontier.size):
         report.error("checkpoint_beyond_log", checkpoints[size].key,
                      f"signed for {size} entries but the store holds only {frontier.size}: log entries are missing")
