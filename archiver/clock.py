@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -56,8 +57,12 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def isoformat_z(value: datetime) -> str:
-    """Render a UTC timestamp as RFC 3339 with a ``Z`` and microseconds, the one textual form we sign."""
+    """Render a UTC timestamp as RFC 3339 with a ``Z`` and microseconds, the one textual form we sign.
+
+    Cached: every version of one capture event shares its time, and this is on the per-version path.
+    """
     return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

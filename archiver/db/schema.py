@@ -115,7 +115,7 @@ class Record(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
     platform_id: Mapped[str] = mapped_column(String(512))
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # indexed with posted_at, below
     kind: Mapped[str] = mapped_column(String(16))
     parent_platform_id: Mapped[str | None] = mapped_column(String(512))
     url: Mapped[str | None] = mapped_column(String(2048))
@@ -140,7 +140,7 @@ class Version(Base):
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32))
     detection: Mapped[str | None] = mapped_column(String(32))
-    run_id: Mapped[str] = mapped_column(ForeignKey("capture_runs.id"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("capture_runs.id"))
     captured_at: Mapped[datetime]
     revision_at: Mapped[datetime | None]
     author: Mapped[str | None] = mapped_column(String(512))
@@ -151,7 +151,7 @@ class Version(Base):
     previous_sha256: Mapped[str | None] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
-    warc_key: Mapped[str] = mapped_column(String(1024), index=True)
+    warc_key: Mapped[str] = mapped_column(String(1024))
     warc_offset: Mapped[int] = mapped_column(BigInteger)
     warc_length: Mapped[int] = mapped_column(BigInteger)
     evidence: Mapped[list[Any]] = mapped_column(default=list)
@@ -191,8 +191,8 @@ class LogLeaf(Base):
     __tablename__ = "log_leaves"
 
     index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    batch_key: Mapped[str] = mapped_column(ForeignKey("log_batches.key"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    batch_key: Mapped[str] = mapped_column(ForeignKey("log_batches.key"))
 
 
 class LogHead(Base):

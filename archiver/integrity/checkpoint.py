@@ -60,6 +60,10 @@ def _check_text_line(value: str, what: str) -> None:
         raise CheckpointFormatError(f"checkpoint {what} is empty")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise CheckpointFormatError(f"checkpoint {what} {value[:80]!r} contains a control character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CheckpointFormatError(f"checkpoint {what} {value[:80]!r} is not valid Unicode text") from None
 
 
 @dataclass(frozen=True)

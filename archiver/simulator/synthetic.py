@@ -45,12 +45,23 @@ class SyntheticPlan:
     host: str = "social.example.gov"
 
 
+TEXT_POOL = 4096
+
+
 def words(rng: random.Random) -> str:
     vocabulary = ENGLISH if rng.random() < 0.5 else INDONESIAN
     return " ".join(rng.choices(vocabulary, k=rng.randint(20, 300)))
 
 
-def status(rng: random.Random, plan: SyntheticPlan, number: int, *, comment: bool, edited: bool) -> dict[str, Any]:
+def text_pool(seed: int) -> list[str]:
+    """Pre-generated texts: drawing from a pool keeps the generator's own cost out of what a
+    benchmark measures (making 300 random words costs about as much as archiving them)."""
+    rng = random.Random(seed)
+    return [words(rng) for _ in range(TEXT_POOL)]
+
+
+def status(rng: random.Random, texts: list[str], plan: SyntheticPlan, number: int, *, comment: bool,
+           edited: bool) -> dict[str, Any]:
     created = plan.start + timedelta(minutes=7 * number)
     author: dict[str, str | None] = {"id": "1", "username": "cityhall", "acct": "cityhall", "display_name": "City Hall",
               "url": f"https://{plan.host}/@cityhall"}
@@ -64,7 +75,7 @@ def status(rng: random.Random, plan: SyntheticPlan, number: int, *, comment: boo
         "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "edited_at": (created + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z") if edited else None,
         "visibility": "public", "sensitive": False, "spoiler_text": "", "language": "en",
-        "content": f"<p>{words(rng)}</p>",
+        "content": f"<p>{rng.choice(texts)}</p>",
         "in_reply_to_id": str(113_000_000_000_000_000 + number - 1) if comment else None,
         "in_reply_to_account_id": "1" if comment else None, "reblog": None, "account": author,
         "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None,
@@ -75,6 +86,7 @@ def status(rng: random.Random, plan: SyntheticPlan, number: int, *, comment: boo
 def pages(plan: SyntheticPlan) -> Iterator[list[dict[str, Any]]]:
     """Pages of statuses; an edited status appears again later with new content (a second version)."""
     rng = random.Random(plan.seed)
+    texts = text_pool(plan.seed)
     produced = 0
     number = 0
     while produced < plan.versions:
@@ -82,12 +94,12 @@ def pages(plan: SyntheticPlan) -> Iterator[list[dict[str, Any]]]:
         while len(page) < plan.page_size and produced < plan.versions:
             number += 1
             edit_later = rng.random() < plan.edit_share and produced + 2 <= plan.versions
-            item = status(rng, plan, number, comment=rng.random() < plan.comment_share, edited=False)
+            item = status(rng, texts, plan, number, comment=rng.random() < plan.comment_share, edited=False)
             page.append(item)
             produced += 1
             if edit_later:
-                edited = dict(item, content=f"<p>{words(rng)}</p>", edited_at=status(
-                    rng, plan, number, comment=False, edited=True)["edited_at"])
+                edited = dict(item, content=f"<p>{rng.choice(texts)}</p>", edited_at=status(
+                    rng, texts, plan, number, comment=False, edited=True)["edited_at"])
                 page.append(edited)
                 produced += 1
         yield page

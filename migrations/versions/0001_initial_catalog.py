@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:29:23.016936
+Create Date: 2026-11-23 11:02:04.504443
 """
 
 from __future__ import annotations
@@ -109,7 +109,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('platform', 'platform_id', name=op.f('uq_records_platform_platform_id'))
     )
     with op.batch_alter_table('records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_records_account_id'), ['account_id'], unique=False)
         batch_op.create_index('ix_records_account_posted', ['account_id', 'posted_at'], unique=False)
 
     op.create_table('log_batches',
@@ -157,12 +156,8 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('batch_key', sa.String(length=1024), nullable=False),
     sa.ForeignKeyConstraint(['batch_key'], ['log_batches.key'], name=op.f('fk_log_leaves_batch_key_log_batches')),
-    sa.PrimaryKeyConstraint('index', name=op.f('pk_log_leaves')),
-    sa.UniqueConstraint('sha256', name=op.f('uq_log_leaves_sha256'))
+    sa.PrimaryKeyConstraint('index', name=op.f('pk_log_leaves'))
     )
-    with op.batch_alter_table('log_leaves', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_log_leaves_batch_key'), ['batch_key'], unique=False)
-
     op.create_table('versions',
     sa.Column('log_index', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('record_id', sa.String(length=32), nullable=False),
@@ -191,21 +186,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('log_index', name=op.f('pk_versions')),
     sa.UniqueConstraint('record_id', 'number', name=op.f('uq_versions_record_id_number'))
     )
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_versions_run_id'), ['run_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_versions_warc_key'), ['warc_key'], unique=False)
-
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_versions_warc_key'))
-        batch_op.drop_index(batch_op.f('ix_versions_run_id'))
-
     op.drop_table('versions')
-    with op.batch_alter_table('log_leaves', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_log_leaves_batch_key'))
-
     op.drop_table('log_leaves')
     with op.batch_alter_table('warc_objects', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_warc_objects_run_id'))
@@ -223,7 +207,6 @@ def downgrade() -> None:
     op.drop_table('log_batches')
     with op.batch_alter_table('records', schema=None) as batch_op:
         batch_op.drop_index('ix_records_account_posted')
-        batch_op.drop_index(batch_op.f('ix_records_account_id'))
 
     op.drop_table('records')
     with op.batch_alter_table('capture_runs', schema=None) as batch_op:
