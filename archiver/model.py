@@ -102,6 +102,7 @@ class ProblemCode(StrEnum):
     SKIPPED_NOT_PUBLIC = "skipped_not_public"
     BAD_ARCHIVE_ENTRY = "bad_archive_entry"
     INTERRUPTED = "interrupted"
+    COMMIT_FAILED = "commit_failed"
     ACCOUNT_MISMATCH = "account_mismatch"
 
 

@@ -114,6 +114,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch_max_bytes", _positive_int, 256 * 1024 * 1024,
             "WARC bytes per committed batch (media can make batches large before the version cap).",
             capture=True),
+    Setting("commit_process_threshold", _non_negative_int, 1_000,
+            "Batches of at least this many versions are committed in a worker process, so a large capture "
+            "or import uses two CPU cores; smaller ones in a thread (starting the worker takes about a "
+            "second). 0: always a thread. Needs a file or S3 store and a file or server catalog."),
     Setting("operator", str, "",
             "The agency operating this archive, written into every WARC's warcinfo record.", capture=True),
     Setting("http_timeout", _positive_float, 30.0, "Seconds before a platform request times out."),
@@ -161,6 +165,7 @@ class Settings:
     warc_gzip_level: int
     batch_max_versions: int
     batch_max_bytes: int
+    commit_process_threshold: int
     operator: str
     http_timeout: float
     http_retries: int

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from archiver.clock import Clock, SystemClock, isoformat_z
 from archiver.db.catalog import Catalog
-from archiver.db.engine import make_engine, sqlite_file
+from archiver.db.engine import is_in_memory, make_engine, sqlite_file
 from archiver.db.migrate import require_current, upgrade
 from archiver.errors import CatalogError, ConfigError, SigningKeyError
 from archiver.integrity.keys import KeyRing, Signer
@@ -32,6 +32,7 @@ class Archive:
     catalog: Catalog
     keyring: KeyRing
     origin: str
+    reopenable: bool = False  # another process can open the same archive from ``settings``
     _signer: Signer | None = field(default=None, repr=False)
 
     def signer(self) -> Signer:
@@ -48,6 +49,7 @@ class Archive:
 def open_archive(settings: Settings, *, clock: Clock | None = None, store: BlobStore | None = None) -> Archive:
     """Open an initialised archive; refuse one that `arsip init` has not prepared."""
     clock = clock or SystemClock()
+    reopenable = store is None and _shared_by_processes(settings)
     database_file = sqlite_file(settings.database_url)
     if database_file is not None and not database_file.exists():
         raise CatalogError(f"no archive at {settings.home} (no catalog {database_file}); run `arsip init`, "
@@ -62,12 +64,13 @@ def open_archive(settings: Settings, *, clock: Clock | None = None, store: BlobS
         raise ConfigError("the archive is not initialised; run `arsip init`", code="not_initialised")
     keyring = KeyRing(settings.keys_dir, settings.passphrase(), clock)
     return Archive(settings=settings, clock=clock, store=store, catalog=catalog, keyring=keyring,
-                   origin=head.origin)
+                   origin=head.origin, reopenable=reopenable)
 
 
 def init_archive(settings: Settings, *, clock: Clock | None = None, store: BlobStore | None = None) -> Archive:
     """Prepare ARSIP_HOME, the catalog schema, the log and a first signing key. Safe to run again."""
     clock = clock or SystemClock()
+    reopenable = store is None and _shared_by_processes(settings)
     _prepare_home(settings)
     store = store or open_settings_store(settings, clock)
     catalog = Catalog(make_engine(settings.database_url))
@@ -77,7 +80,8 @@ def init_archive(settings: Settings, *, clock: Clock | None = None, store: BlobS
         catalog.create_log_head(conn, origin, MerkleFrontier().to_json())
     passphrase = settings.passphrase() or _create_passphrase_file(settings)
     keyring = KeyRing(settings.keys_dir, passphrase, clock)
-    archive = Archive(settings=settings, clock=clock, store=store, catalog=catalog, keyring=keyring, origin=origin)
+    archive = Archive(settings=settings, clock=clock, store=store, catalog=catalog, keyring=keyring, origin=origin,
+                      reopenable=reopenable)
     if not keyring.list():
         keyring.generate()
     publish_public_keys(store, catalog, keyring)
@@ -89,6 +93,11 @@ def open_settings_store(settings: Settings, clock: Clock) -> BlobStore:
     mode = None if settings.object_lock_mode == "none" else settings.object_lock_mode
     return open_store(settings.store_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region,
                       object_lock_mode=mode, object_lock_retain_days=settings.object_lock_retain_days, clock=clock)
+
+
+def _shared_by_processes(settings: Settings) -> bool:
+    """Whether the configured store and catalog outlive this process (not ``memory://`` or in-memory SQLite)."""
+    return not settings.store_url.startswith("memory:") and not is_in_memory(settings.database_url)
 
 
 def _prepare_home(settings: Settings) -> None:

@@ -46,7 +46,11 @@ def settings_for(home: Path) -> Settings:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this phase: its own plus that of its commit worker process, if any
+    (summed, so the figure bounds what both held at once)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + workers) / 1024
 
 
 def phase_ingest(home: Path, versions: int, segment: int) -> dict[str, Any]:

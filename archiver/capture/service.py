@@ -83,6 +83,9 @@ def run_capture(archive: Archive, account: AccountInfo, collector: Collector, *,
         failed = False
     try:
         session.flush()
+    except ArchiverError as exc:
+        session.problem(Problem(code=_problem_code(exc), message=f"the last batch failed to commit: {exc}"))
+        failed = True
     finally:
         session.close()
     if learned != account:

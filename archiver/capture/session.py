@@ -143,6 +143,12 @@ class CaptureSession:
         window = self._window
         if not window.evidence and not window.versions and not window.seen:
             return
+        if self._committer.failed:
+            # The failure was raised once already. What is left stays in the spool for inspection
+            # and is captured again by the next run, which starts from what actually committed.
+            self.counts["uncommitted_versions"] += len(window.versions)
+            self._window = _Window()
+            return
         self._sequence += 1
         batch = BatchInput(run=self.run, account=self.account, sequence=self._sequence, versions=window.versions,
                            evidence=window.evidence, seen=window.seen, seen_partitions=window.seen_partitions)

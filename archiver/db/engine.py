@@ -55,3 +55,8 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+def is_in_memory(url: str) -> bool:
+    """Whether the database lives only in this process (in-memory SQLite)."""
+    return make_url(url).get_backend_name() == "sqlite" and sqlite_file(url) is None
