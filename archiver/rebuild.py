@@ -16,11 +16,13 @@ from archiver.clock import parse_timestamp
 from archiver.db.audit_rows import insert_entry
 from archiver.db.catalog import Catalog, CheckpointRow, save_checkpoint, save_signing_key
 from archiver.db.migrate import upgrade
+from archiver.db.saved_rows import upsert_saved
 from archiver.errors import CatalogError
 from archiver.integrity.checkpoint import NoteVerifierKey, verify_checkpoint
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.integrity.publish import CHECKPOINT_PREFIX, load_public_keys, timestamp_key
 from archiver.model import AccountInfo, Problem, ProblemCode, RunInfo, RunStatus
+from archiver.saved_searches import latest_saved_searches
 from archiver.store.base import BlobStore
 from archiver.wiring import LOG_CONFIG_KEY
 
@@ -48,6 +50,9 @@ def rebuild_catalog(store: BlobStore, catalog: Catalog) -> RebuildReport:
         for account in _latest_accounts(store):
             catalog.save_account(conn, account)
             counts["accounts"] += 1
+        for saved in latest_saved_searches(store):
+            upsert_saved(conn, saved)
+            counts["saved_searches"] += 1
     for key in sorted((item.key for item in store.list(BATCH_PREFIX)), key=batch_order):
         with catalog.begin() as conn:
             header = ingest_batch(store, catalog, conn, key, keys)

@@ -50,6 +50,7 @@ def build_document(observation: Observation, *, account_id: str, number: int, st
         "author": o.author,
         "lang": o.lang,
         "text": o.text,
+        "media": list(o.media_urls),
         "content": dict(o.content),
         "context": dict(o.context),
         "fingerprint": content_fingerprint,
@@ -95,7 +96,8 @@ def version_row(envelope: Envelope, *, leaf_sha256: str, key_id: str, signature:
         fingerprint=document["fingerprint"], content_sha256=envelope.content_sha256,
         previous_sha256=envelope.previous, key_id=key_id, signature=base64.b64encode(signature).decode(),
         warc_key=envelope.version_ref.key, warc_offset=envelope.version_ref.offset,
-        warc_length=envelope.version_ref.length, evidence=[ref.to_json() for ref in envelope.evidence])
+        warc_length=envelope.version_ref.length, evidence=[ref.to_json() for ref in envelope.evidence],
+        media_count=len(document.get("media") or ()))
 
 
 def _ts(value: datetime | None) -> str | None:

@@ -61,6 +61,7 @@ class VersionRow:
     warc_offset: int
     warc_length: int
     evidence: list[dict[str, Any]]
+    media_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ def _version_values(v: VersionRow) -> dict[str, Any]:
             "fingerprint": v.fingerprint, "content_sha256": v.content_sha256,
             "previous_sha256": v.previous_sha256, "key_id": v.key_id, "signature": v.signature,
             "warc_key": v.warc_key, "warc_offset": v.warc_offset, "warc_length": v.warc_length,
-            "evidence": v.evidence}
+            "evidence": v.evidence, "media_count": v.media_count}
 
 
 @dataclass(frozen=True)

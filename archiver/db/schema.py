@@ -155,6 +155,7 @@ class Version(Base):
     warc_offset: Mapped[int] = mapped_column(BigInteger)
     warc_length: Mapped[int] = mapped_column(BigInteger)
     evidence: Mapped[list[Any]] = mapped_column(default=list)
+    media_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("record_id", "number"),)
 
@@ -244,6 +245,25 @@ class AuditEvent(Base):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     sealed_in: Mapped[str | None] = mapped_column(String(1024))
+
+
+class SavedSearch(Base):
+    """A named query someone keeps re-running; its definition is also kept in the object store
+    (``searches/<id>/<revision>.json``) so a rebuilt catalog has it. ``last_run_upto`` is the log
+    size at the last run: versions at or past it are the "new hits since last run"."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    query: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    last_run_upto: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("owner", "name"),)
 
 
 Index("ix_records_account_posted", Record.account_id, Record.posted_at)
