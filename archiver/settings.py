@@ -118,6 +118,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Batches of at least this many versions are committed in a worker process, so a large capture "
             "or import uses two CPU cores; smaller ones in a thread (starting the worker takes about a "
             "second). 0: always a thread. Needs a file or S3 store and a file or server catalog."),
+    Setting("search_backend", _choice("tantivy", "whoosh"), "tantivy",
+            "Search engine: tantivy (fast, the default) or whoosh (pure Python, for small archives). "
+            "Its index lives under $ARSIP_HOME/index/<backend>; `arsip index rebuild` fills a new one."),
     Setting("operator", str, "",
             "The agency operating this archive, written into every WARC's warcinfo record.", capture=True),
     Setting("http_timeout", _positive_float, 30.0, "Seconds before a platform request times out."),
@@ -166,6 +169,7 @@ class Settings:
     batch_max_versions: int
     batch_max_bytes: int
     commit_process_threshold: int
+    search_backend: str
     operator: str
     http_timeout: float
     http_retries: int
@@ -178,6 +182,10 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index" / self.search_backend
 
     @property
     def spool_dir(self) -> Path:

@@ -15,6 +15,7 @@ from archiver.db.catalog import last_finished_at
 from archiver.errors import CatalogError
 from archiver.imports import import_mastodon_archive
 from archiver.model import AccountInfo, ChangeKind, RunStatus
+from archiver.plugins import after_capture
 from archiver.wiring import Archive
 
 
@@ -34,6 +35,7 @@ def collect(ctx: Context, account_ref: str | None, loop: bool, cycles: int | Non
         for account in targets:
             summary = run_capture(archive, account, collector_for(account, archive.settings), actor=ctx.actor)
             report(summary, as_json)
+            refresh_derived(archive)
             failed |= summary.status is not RunStatus.SUCCEEDED
         passes += 1
         if not loop or (cycles is not None and passes >= cycles):
@@ -93,6 +95,7 @@ def import_(ctx: Context, kind: str, file: Path, include_private: bool, skip_uns
     summary = import_mastodon_archive(archive, file, actor=ctx.actor, account=account,
                                       include_private=include_private, skip_unsafe=skip_unsafe)
     report(summary, as_json)
+    refresh_derived(archive)
     if summary.status is not RunStatus.SUCCEEDED:
         sys.exit(1)
 
@@ -112,6 +115,12 @@ def report(summary: RunSummary, as_json: bool) -> None:
                    err=True)
     if summary.timestamp_problem:
         click.echo(f"  time-stamp not obtained: {summary.timestamp_problem}", err=True)
+
+
+def refresh_derived(archive: Archive) -> None:
+    """Bring derived data (the search index) up to date after a run; problems there are warnings."""
+    for warning in after_capture(archive):
+        click.echo(f"  warning: {warning}", err=True)
 
 
 COMMANDS = [collect, import_]

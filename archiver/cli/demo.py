@@ -11,7 +11,7 @@ import click
 
 from archiver.accounts import add_account, new_account
 from archiver.capture.service import run_capture
-from archiver.cli.capture import report
+from archiver.cli.capture import refresh_derived, report
 from archiver.cli.main import Context
 from archiver.cli.records import list_
 from archiver.collectors.mastodon import MastodonCollector
@@ -51,6 +51,7 @@ def demo(click_ctx: click.Context, port: int) -> None:
                "  arsip records show RECORD_ID              # every version of one record\n"
                "  arsip verify RECORD_ID                    # signatures, WARC digests, inclusion proof\n"
                "  arsip verify --archive                    # the whole archive, from the object store\n"
+               "  arsip search 'banjir OR flood'            # every version, every record (docs/search.md)\n"
                "(Use the same ARSIP_HOME, e.g. `ARSIP_HOME=./var .venv/bin/arsip records list`.)")
     if not report_.ok:
         sys.exit(1)
@@ -84,6 +85,7 @@ def _collect_change_import(archive: Archive, ctx: Context, url: str, base_url: s
     export = write_account_archive(script.instance, script.agency_id, export_dir, fmt="zip")
     click.echo(f"\nimporting the account's own export {export.name} (already captured live: nothing doubles)")
     report(import_mastodon_archive(archive, export, actor=ctx.actor, account=_existing(archive, url)), False)
+    refresh_derived(archive)
 
 
 def _existing(archive: Archive, url: str) -> AccountInfo | None:

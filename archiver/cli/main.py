@@ -106,6 +106,7 @@ class ArsipGroup(click.Group):
 def build_cli() -> click.Group:
     """The command tree; built on demand so importing this module registers nothing."""
     from archiver.cli import accounts, capture, demo, integrity, keys, records, settings_cmd
+    from archiver.plugins import plugin_commands
 
     @click.group(cls=ArsipGroup)
     @click.version_option(__version__, prog_name="arsip")
@@ -117,6 +118,8 @@ def build_cli() -> click.Group:
     for module in (settings_cmd, accounts, capture, records, integrity, keys, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
+    for command in plugin_commands():
+        cli.add_command(command)
     return cli
 
 
