@@ -1,0 +1,1 @@
+"""The query language: one parser producing one AST, compiled by each backend."""
