@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("warc_gzip_level", lambda text: _in_range(text, 1, 9), 1,
             "gzip level of WARC records (1-9). 1 is fastest; 6 makes API JSON about 8% smaller for about a "
             "fifth more capture CPU.", capture=True),
-    Setting("batch_max_versions", _positive_int, 5_000,
+    Setting("batch_max_versions", _positive_int, 2_000,
             "Versions per committed batch; a crash loses at most one uncommitted batch.", capture=True),
     Setting("batch_max_bytes", _positive_int, 256 * 1024 * 1024,
             "WARC bytes per committed batch (media can make batches large before the version cap).",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -41,16 +42,25 @@ from archiver.wiring import init_archive, open_archive  # noqa: E402
 
 
 def settings_for(home: Path) -> Settings:
-    return load_settings({"ARSIP_HOME": str(home), "ARSIP_KEY_PASSPHRASE": "benchmark passphrase",
+    """Defaults, plus any ARSIP_* setting in the environment (to measure a setting's effect)."""
+    overrides = {k: v for k, v in os.environ.items() if k.startswith("ARSIP_") and k != "ARSIP_HOME"}
+    return load_settings({**overrides, "ARSIP_HOME": str(home), "ARSIP_KEY_PASSPHRASE": "benchmark passphrase",
                           "ARSIP_LOG_ORIGIN": "bench.example/arsip"})
 
 
+def own_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_peak_mb() -> float:
+    """The commit worker process's peak (it has exited and been waited for by then)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def peak_mb() -> float:
-    """Peak resident memory of this phase: its own plus that of its commit worker process, if any
-    (summed, so the figure bounds what both held at once)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + workers) / 1024
+    """Peak resident memory of this phase: its own plus its commit worker's, if any (summed, so the
+    figure bounds what both held at once)."""
+    return own_peak_mb() + worker_peak_mb()
 
 
 def phase_ingest(home: Path, versions: int, segment: int) -> dict[str, Any]:
@@ -68,7 +78,8 @@ def phase_ingest(home: Path, versions: int, segment: int) -> dict[str, Any]:
     archive.close()
     return {"versions": summary.counts.get("versions", 0), "seconds": elapsed, "rate": versions / elapsed,
             "first_segment_rate": rates[0] if rates else None, "last_segment_rate": rates[-1] if rates else None,
-            "segment_rates": rates, "peak_mb": peak_mb(), "warc_objects": objects, "warc_bytes": warc_bytes}
+            "segment_rates": rates, "peak_mb": peak_mb(), "main_mb": own_peak_mb(), "worker_mb": worker_peak_mb(),
+            "warc_objects": objects, "warc_bytes": warc_bytes}
 
 
 def segment_rates(archive: Any, started: float, segment: int) -> list[float]:
