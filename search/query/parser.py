@@ -106,7 +106,6 @@ level; parentheses around a single item are not). The empty query matches everyt
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from dataclasses import dataclass
@@ -114,17 +113,13 @@ from datetime import date
 from typing import Any, cast
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import LarkError, UnexpectedInput
 
-from archiver.model import DisappearanceReason, Platform, RecordKind, VersionState
-from search.analysis import fold
 from search.errors import QuerySyntaxError
 from search.fields import MAX_DISTANCE
 from search.query.ast import (
     And,
-    DateField,
     DateRange,
-    Keyword,
     KeywordField,
     MatchAll,
     Near,
@@ -136,6 +131,20 @@ from search.query.ast import (
     Query,
     Term,
     Wildcard,
+)
+from search.query.explain import explain
+from search.query.values import (
+    AS_OF,
+    DATE_FIELDS,
+    EXAMPLES,
+    FIELD_NAMES,
+    Problem,
+    as_of_date,
+    date_range,
+    distance,
+    is_number,
+    keyword_value,
+    period,
 )
 
 MAX_LENGTH = 2000
@@ -177,38 +186,9 @@ WS: /\s+/
 %ignore WS
 """
 
-_DATE_FIELDS = {"date": DateField.POSTED, "captured": DateField.CAPTURED}
-_AS_OF = "as-of"
-_FIELD_NAMES = (*(field.value for field in KeywordField), *_DATE_FIELDS, _AS_OF)
-_CLOSED_SETS: dict[KeywordField, tuple[str, ...]] = {
-    KeywordField.PLATFORM: tuple(value.value for value in Platform),
-    KeywordField.KIND: tuple(value.value for value in RecordKind),
-    KeywordField.STATE: tuple(value.value for value in VersionState),
-    KeywordField.REASON: tuple(value.value for value in DisappearanceReason),
-    KeywordField.HAS: ("media",),
-}
-_EXAMPLES = {
-    "platform": "platform:bluesky", "account": "account:cityhall", "author": 'author:"City Hall"',
-    "kind": "kind:post", "state": "state:deleted", "reason": "reason:author_deleted", "lang": "lang:id",
-    "tag": "tag:banjir", "has": "has:media", "date": "date:2024-05-01 or date:[2024-01-01 TO 2024-12-31]",
-    "captured": "captured:[2024-01-01 TO 2024-12-31]", _AS_OF: "as-of:2024-05-01",
-}
 _URL = re.compile(r"https?://", re.IGNORECASE)
 _PHRASE = re.compile(r'(=?)"((?:[^"\\]|\\.)*)"(?:~(.*))?', re.DOTALL)
 _ESCAPE = re.compile(r'\\(["\\])')
-_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
-_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_LANG = re.compile(r"([a-z]{2,3})(?:-[a-z0-9]+)*")
-_OPERATORS = {"AND", "OR", "NOT", "MINUS", "PROX"}
-
-
-class _Problem(Exception):
-    """A syntax problem found while building the AST; :func:`parse_query` adds the query text."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +219,10 @@ def parse_query(text: str) -> Query:
         return Query(MatchAll())
     try:
         part = cast(_Part, _parser().parse(text))  # what _Builder.start returns
-    except _Problem as problem:
+    except Problem as problem:
         raise QuerySyntaxError(problem.message, position=problem.position, query=text) from None
     except UnexpectedInput as error:
-        message, position = _explain(error, text)
+        message, position = explain(error, text, _parser().lex)
         raise QuerySyntaxError(message, position=position, query=text) from None
     except LarkError:  # pragma: no cover - every lark failure above is an UnexpectedInput
         raise QuerySyntaxError("the query could not be read", position=0, query=text) from None
@@ -304,7 +284,7 @@ class _Builder(Transformer[Token, _Part]):
         if len(operators) > 1:
             first, second = (str(operator) for operator in operators[:2])
             left, middle, right = (_show(node) for node in nodes[:3])
-            raise _Problem(f"proximity cannot be chained; chain proximity with AND: ({left} {first} {middle}) "
+            raise Problem(f"proximity cannot be chained; chain proximity with AND: ({left} {first} {middle}) "
                            f"AND ({middle} {second} {right})", _pos(operators[1]))
         return _Part(Near(nodes[0], nodes[1], _distance(operators[0])), operands[0].start, 2)
 
@@ -325,7 +305,7 @@ class _Builder(Transformer[Token, _Part]):
         items: list[Node] = []
         for part in parts:
             if part.node is None:
-                raise _Problem("as-of applies to the whole query; join it to the rest with a space, not OR",
+                raise Problem("as-of applies to the whole query; join it to the rest with a space, not OR",
                                part.as_of[0][1])
             items.extend(part.node.items if isinstance(part.node, Or) else (_positive(part.node),))
         depth = max(_positive_depth(part) - isinstance(part.node, Or) for part in parts) + 1
@@ -335,7 +315,7 @@ class _Builder(Transformer[Token, _Part]):
 def _deeper(node: Node | None, start: int, depth: int, as_of: tuple[tuple[date, int], ...] = ()) -> _Part:
     """A part one level up, refused when the AST would be deep enough to strain a recursive backend."""
     if depth > MAX_DEPTH:
-        raise _Problem(f"query is nested too deeply (max {MAX_DEPTH} levels)", start)
+        raise Problem(f"query is nested too deeply (max {MAX_DEPTH} levels)", start)
     return _Part(node, start, depth, as_of)
 
 
@@ -353,7 +333,7 @@ def _positive_depth(part: _Part) -> int:
 
 def _refuse_as_of(part: _Part, advice: str) -> None:
     if part.as_of:
-        raise _Problem(f"as-of applies to the whole query; {advice}", part.as_of[0][1])
+        raise Problem(f"as-of applies to the whole query; {advice}", part.as_of[0][1])
 
 
 def _positive(node: Node) -> Node:
@@ -382,17 +362,17 @@ def _word(token: Token) -> Node:
     exact = raw.startswith("=")
     body, body_start = (raw[1:], start + 1) if exact else (raw, start)
     if not body:
-        raise _Problem("'=' needs a word right after it, e.g. =budget", start)
+        raise Problem("'=' needs a word right after it, e.g. =budget", start)
     if raw == "TO":
-        raise _Problem("TO is only used inside date ranges, e.g. date:[2024-01-01 TO 2024-12-31]; "
+        raise Problem("TO is only used inside date ranges, e.g. date:[2024-01-01 TO 2024-12-31]; "
                        "write 'to' to search for the word", start)
     if _URL.match(body):
         return Term(body, exact)
     if "~" in body:
-        raise _Problem('fuzzy matching is not supported; ~N only follows a quoted phrase, e.g. "road closure"~3',
+        raise Problem('fuzzy matching is not supported; ~N only follows a quoted phrase, e.g. "road closure"~3',
                        body_start + body.index("~"))
     if not any(char.isalnum() for char in body):
-        raise _Problem(_no_letters(body), start)
+        raise Problem(_no_letters(body), start)
     if "*" in body or "?" in body:
         return _wildcard(body, body_start)
     return Term(body, exact)
@@ -410,10 +390,10 @@ def _no_letters(body: str) -> str:
 def _wildcard(body: str, start: int) -> Prefix | Wildcard:
     """``budg*`` is a prefix; any other ``*`` or ``?`` makes a wildcard pattern."""
     if body[0] in "*?":
-        raise _Problem(f"wildcards cannot start a word ('{body}'); begin with at least one letter", start)
+        raise Problem(f"wildcards cannot start a word ('{body}'); begin with at least one letter", start)
     if body.endswith("*") and body.count("*") == 1 and "?" not in body:
         if len(body) < 3:
-            raise _Problem(f"prefix too short ('{body}'); put at least 2 characters before '*', e.g. budg*", start)
+            raise Problem(f"prefix too short ('{body}'); put at least 2 characters before '*', e.g. budg*", start)
         return Prefix(body[:-1])
     return Wildcard(body)
 
@@ -425,7 +405,7 @@ def _phrase(token: Token) -> Term | Phrase:
     start = _pos(token)
     words = _unescape(match[2]).split()
     if not words:
-        raise _Problem("empty quotes; put words between them or remove them", start)
+        raise Problem("empty quotes; put words between them or remove them", start)
     slop = 0 if match[3] is None else _slop(match[3], start + match.start(3) - 1)
     if len(words) == 1:
         return Term(words[0], exact=bool(match[1]))
@@ -433,20 +413,15 @@ def _phrase(token: Token) -> Term | Phrase:
 
 
 def _slop(text: str, start: int) -> int:
-    if not _is_number(text):
-        raise _Problem('~ after a phrase needs a number of words, e.g. "road closure"~3', start)
+    if not is_number(text):
+        raise Problem('~ after a phrase needs a number of words, e.g. "road closure"~3', start)
     if len(text) > 6 or int(text) > MAX_DISTANCE:
-        raise _Problem(f"~{text} is too wide; a phrase allows at most {MAX_DISTANCE} words in between", start)
+        raise Problem(f"~{text} is too wide; a phrase allows at most {MAX_DISTANCE} words in between", start)
     return int(text)
 
 
 def _unescape(text: str) -> str:
     return _ESCAPE.sub(r"\1", text)
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also accepts superscripts, which ``int`` rejects."""
-    return text.isascii() and text.isdigit()
 
 
 # --- proximity -----------------------------------------------------------------------------------
@@ -455,25 +430,16 @@ def _is_number(text: str) -> bool:
 def _proximity_operand(part: _Part, operator: Token) -> Term:
     _refuse_as_of(part, f"it cannot be an operand of {operator}")
     if isinstance(part.node, Phrase):
-        raise _Problem(f"{operator} joins single words; for several words use a phrase with ~N, "
+        raise Problem(f"{operator} joins single words; for several words use a phrase with ~N, "
                        'e.g. "road closure"~3', part.start)
     if not isinstance(part.node, Term):
-        raise _Problem(f"{operator} needs a word on each side (not a wildcard, field or group), "
+        raise Problem(f"{operator} needs a word on each side (not a wildcard, field or group), "
                        f"e.g. budget {operator} road", part.start)
     return part.node
 
 
 def _distance(operator: Token) -> int:
-    """The N of ``w/N`` or ``NEAR/N``, between 1 and :data:`MAX_DISTANCE`."""
-    name, slash, number = str(operator).partition("/")
-    if not slash:
-        raise _Problem(f"{name} needs a distance, e.g. budget {name}/5 road", _pos(operator))
-    if not _is_number(number):
-        quote = f" (to search for '{operator}' itself, put it in quotes)" if number else ""
-        raise _Problem(f"{name}/N needs a number, e.g. budget {name}/5 road{quote}", _pos(operator))
-    if len(number) > 6 or not 1 <= int(number) <= MAX_DISTANCE:
-        raise _Problem(f"{operator}: the distance must be between 1 and {MAX_DISTANCE} words", _pos(operator))
-    return int(number)
+    return distance(str(operator), _pos(operator))
 
 
 def _show(node: Term | Phrase) -> str:
@@ -490,178 +456,20 @@ def _field(token: Token) -> _Part:
     raw, start = str(token), _pos(token)
     colon = raw.index(":")
     name, value, value_start = raw[:colon].lower(), raw[colon + 1:], start + colon + 1
-    if name not in _FIELD_NAMES:
-        raise _Problem(f"unknown field '{raw[:colon]}:'; fields are {', '.join(_FIELD_NAMES)}", start)
+    if name not in FIELD_NAMES:
+        raise Problem(f"unknown field '{raw[:colon]}:'; fields are {', '.join(FIELD_NAMES)}", start)
     if token.type == "FIELD_RANGE":
-        if name not in _DATE_FIELDS:
-            raise _Problem(f"only date: and captured: take a range; use {_EXAMPLES[name]}", value_start)
-        return _Part(_date_range(_DATE_FIELDS[name], value, value_start), start)
+        if name not in DATE_FIELDS:
+            raise Problem(f"only date: and captured: take a range; use {EXAMPLES[name]}", value_start)
+        return _Part(date_range(DATE_FIELDS[name], value, value_start), start)
     quoted = token.type == "FIELD_PHRASE"
     if quoted:
         value, value_start = " ".join(_unescape(value[1:-1]).split()), value_start + 1
     if not value:
-        raise _Problem(f"'{name}:' needs a value right after the colon, e.g. {_EXAMPLES[name]}", value_start)
-    if name == _AS_OF:
-        return _Part(None, start, as_of=((_as_of(value, value_start), start),))
-    if name in _DATE_FIELDS:
-        first, last = _period(value, value_start, f"bad date '{value}'; use YYYY-MM-DD, YYYY-MM or YYYY")
-        return _Part(DateRange(_DATE_FIELDS[name], first, last), start)
-    return _Part(_keyword(KeywordField(name), value, value_start, quoted), start)
-
-
-def _keyword(field: KeywordField, value: str, start: int, quoted: bool) -> Keyword:
-    """Fold a keyword value the way the index stores it, and check closed vocabularies."""
-    if not quoted and ("*" in value or "?" in value):
-        raise _Problem(f"field values take no wildcards; write the whole value, e.g. {_EXAMPLES[field]}", start)
-    folded = fold(value)
-    if field is KeywordField.TAG:
-        folded = folded.removeprefix("#")
-    elif field in (KeywordField.ACCOUNT, KeywordField.AUTHOR):
-        folded = folded.lstrip("@")
-    elif field is KeywordField.LANG:
-        folded = _language(folded, start)
-    if not folded:
-        raise _Problem(f"'{field}:' needs a value right after the colon, e.g. {_EXAMPLES[field]}", start)
-    allowed = _CLOSED_SETS.get(field)
-    if allowed is not None and folded not in allowed:
-        raise _Problem(f"unknown {field}: value '{value}'; use one of {', '.join(allowed)}", start)
-    return Keyword(field, folded)
-
-
-def _language(value: str, start: int) -> str:
-    """The primary subtag (``pt-br`` → ``pt``), which is all the index keeps of a language tag."""
-    match = _LANG.fullmatch(value)
-    if match is None:
-        raise _Problem(f"'{value}' is not a language code; use one like en, id or pt-BR", start)
-    return match[1]
-
-
-# --- dates ---------------------------------------------------------------------------------------
-
-
-def _as_of(value: str, start: int) -> date:
-    if not _FULL_DATE.fullmatch(value):
-        raise _Problem(f"as-of needs one full date, e.g. as-of:2024-05-01 (not '{value}')", start)
-    return _period(value, start, f"bad date '{value}'; use YYYY-MM-DD")[0]
-
-
-def _date_range(field: DateField, value: str, start: int) -> DateRange:
-    """``[start TO end]`` with ``*`` for an open end; a month or year end covers the whole period."""
-    if not value.endswith("]") or len(value) < 2:
-        raise _Problem("date range is missing its closing ']'", start)
-    bounds = [(match[0], start + 1 + match.start()) for match in re.finditer(r"\S+", value[1:-1])]
-    if len(bounds) != 3 or bounds[1][0].upper() != "TO":
-        raise _Problem("a date range looks like [2024-01-01 TO 2024-12-31], with * for an open end", start)
-    (low, low_start), _, (high, high_start) = bounds
-    first = None if low == "*" else _period(low, low_start, f"bad date '{low}' in date range; use YYYY-MM-DD")[0]
-    last = None if high == "*" else _period(high, high_start, f"bad date '{high}' in date range; use YYYY-MM-DD")[1]
-    if first is None and last is None:
-        raise _Problem("a date range needs at least one date; * is for one open end", start)
-    if first is not None and last is not None and first > last:
-        raise _Problem(f"date range starts after it ends ({low} is after {high})", low_start)
-    return DateRange(field, first, last)
-
-
-def _period(text: str, start: int, message: str) -> tuple[date, date]:
-    """The first and last day of a ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``."""
-    match = _DATE.fullmatch(text)
-    try:
-        if match is None:
-            raise ValueError(text)
-        year = int(match[1])
-        if match[3] is not None:
-            day = date(year, int(match[2]), int(match[3]))
-            return day, day
-        if match[2] is not None:
-            month = int(match[2])
-            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-        return date(year, 1, 1), date(year, 12, 31)
-    except ValueError:
-        raise _Problem(message, start) from None
-
-
-# --- lark errors into plain words ----------------------------------------------------------------
-
-
-def _explain(error: UnexpectedInput, text: str) -> tuple[str, int]:
-    """A human message and position for a lexer or grammar error."""
-    if isinstance(error, UnexpectedCharacters):
-        return _explain_character(text, error.pos_in_stream or 0)
-    if isinstance(error, UnexpectedToken):
-        return _explain_token(error.token, text)
-    return "the query ends too early", len(text.rstrip())  # pragma: no cover - LALR reports $END tokens
-
-
-def _explain_character(text: str, position: int) -> tuple[str, int]:
-    char = text[position]
-    if char == '"':
-        return 'unterminated quote; close the phrase with another "', position
-    if char == "-":
-        return "'-' excludes what follows it and must touch it, e.g. -spam", position
-    return f"unexpected character {char!r}", position  # pragma: no cover - every other character lexes
-
-
-def _explain_token(token: Token, text: str) -> tuple[str, int]:
-    """Explain an out-of-place token from the one before it, or from the parentheses."""
-    at_end = token.type == "$END"
-    position = len(text.rstrip()) if at_end else _pos(token)
-    before = _tokens_before(text, position)
-    previous = before[-1] if before else None
-    shown = "the end of the query" if at_end else f"'{token}'"
-    for operator in (previous, token):
-        if operator is not None and operator.type == "PROX" and (problem := _distance_problem(operator)):
-            return problem.message, problem.position
-    if previous is not None and previous.type == "PROX":
-        return f"expected a word or phrase after {previous}, found {shown}", position
-    if previous is not None and previous.type in _OPERATORS:
-        return f"expected a term after {_name(previous)}, found {shown}", position
-    if token.type == "RPAR":
-        if previous is not None and previous.type == "LPAR":
-            return "empty parentheses; put a term inside or remove them", _pos(previous)
-        return "unbalanced parenthesis: this ')' has no matching '('", position
-    if at_end:
-        unclosed = _unclosed(before)
-        if unclosed is not None:
-            return "unbalanced parenthesis: this '(' is never closed", unclosed
-    if token.type == "PROX":
-        return f"expected a word or phrase before {token}", position
-    if token.type in _OPERATORS:
-        return f"expected a term before {_name(token)}", position
-    return f"unexpected {shown}", position  # pragma: no cover - the cases above cover the grammar
-
-
-def _distance_problem(operator: Token) -> _Problem | None:
-    """A bad ``w/N`` is the likelier mistake than a misplaced one (``w/o`` typed as a word)."""
-    try:
-        _distance(operator)
-    except _Problem as problem:
-        return problem
-    return None
-
-
-def _tokens_before(text: str, position: int) -> list[Token]:
-    """Re-lex up to ``position`` (only on the error path) to see the tokens leading to the error."""
-    tokens: list[Token] = []
-    try:
-        for token in _parser().lex(text):
-            if _pos(token) >= position:
-                break
-            tokens.append(token)
-    except UnexpectedCharacters:  # pragma: no cover - the parser would have reported it first
-        pass
-    return tokens
-
-
-def _unclosed(tokens: list[Token]) -> int | None:
-    """The position of the first '(' left open, if any."""
-    opened: list[int] = []
-    for token in tokens:
-        if token.type == "LPAR":
-            opened.append(_pos(token))
-        elif token.type == "RPAR" and opened:
-            opened.pop()
-    return opened[0] if opened else None
-
-
-def _name(token: Token) -> str:
-    return "'-'" if token.type == "MINUS" else str(token)
+        raise Problem(f"'{name}:' needs a value right after the colon, e.g. {EXAMPLES[name]}", value_start)
+    if name == AS_OF:
+        return _Part(None, start, as_of=((as_of_date(value, value_start), start),))
+    if name in DATE_FIELDS:
+        first, last = period(value, value_start, f"bad date '{value}'; use YYYY-MM-DD, YYYY-MM or YYYY")
+        return _Part(DateRange(DATE_FIELDS[name], first, last), start)
+    return _Part(keyword_value(KeywordField(name), value, value_start, quoted), start)

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from archiver.accounts import add_account, new_account
 from archiver.capture.service import run_capture
 from archiver.capture.session import CaptureSession
 from archiver.db import schema as t
-from archiver.model import AccountInfo, Platform, ProblemCode, RunStatus
+from archiver.model import AccountInfo, ProblemCode, RunStatus
 from archiver.simulator.synthetic import SyntheticCollector, SyntheticPlan
 from archiver.verify.archive import verify_archive
 from archiver.wiring import Archive
+from tests.support.accounts import add_cityhall
 
 
 @pytest.fixture
@@ -48,19 +48,13 @@ def worker_submissions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return submitted
 
 
-def account(archive: Archive) -> AccountInfo:
-    info = new_account(Platform.MASTODON, handle="cityhall@social.example.gov",
-                       url="https://social.example.gov/@cityhall", clock=archive.clock)
-    return add_account(archive, info, actor="test")
-
-
 def versions(archive: Archive) -> int:
     with archive.catalog.read() as conn:
         return int(conn.execute(select(func.count()).select_from(t.Version)).scalar_one())
 
 
 def test_large_batches_commit_in_a_worker_process(worker_archive: Archive, worker_submissions: list[str]) -> None:
-    summary = run_capture(worker_archive, account(worker_archive),
+    summary = run_capture(worker_archive, add_cityhall(worker_archive),
                           SyntheticCollector(SyntheticPlan(versions=200, page_size=20)))
     assert summary.status is RunStatus.SUCCEEDED
     assert worker_submissions and set(worker_submissions) == {"_commit_in_worker"}
@@ -72,7 +66,7 @@ def test_large_batches_commit_in_a_worker_process(worker_archive: Archive, worke
 
 def test_small_batches_and_unshareable_archives_stay_in_a_thread(archive: Archive,
                                                                  worker_submissions: list[str]) -> None:
-    owner = account(archive)
+    owner = add_cityhall(archive)
     run_capture(archive, owner, SyntheticCollector(SyntheticPlan(versions=60)))
     assert worker_submissions == []  # 60 versions is below the default threshold
     archive.settings = replace(archive.settings, batch_max_versions=40, commit_process_threshold=20)
@@ -98,7 +92,7 @@ class KillsTheWorker(SyntheticCollector):
 
 
 def test_a_killed_worker_fails_the_run_and_loses_nothing_committed(worker_archive: Archive) -> None:
-    owner = account(worker_archive)
+    owner = add_cityhall(worker_archive)
     summary = run_capture(worker_archive, owner, KillsTheWorker(SyntheticPlan(versions=200, page_size=20)))
     assert summary.status is RunStatus.FAILED
     assert [p.code for p in summary.problems] == [ProblemCode.COMMIT_FAILED]

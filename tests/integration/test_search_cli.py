@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from archiver.accounts import add_account, new_account
 from archiver.capture.service import run_capture
 from archiver.cli.main import build_cli
-from archiver.model import Platform
 from archiver.simulator.synthetic import SyntheticCollector, SyntheticPlan
 from archiver.wiring import init_archive
 from tests.conftest import PASSPHRASE, make_settings
+from tests.support.accounts import add_cityhall
 
 
 @pytest.fixture
@@ -27,10 +26,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ARSIP_HOME", str(home))
     monkeypatch.setenv("ARSIP_KEY_PASSPHRASE", PASSPHRASE)
     archive = init_archive(make_settings(home))
-    account = add_account(archive, new_account(Platform.MASTODON, handle="cityhall@social.example.gov",
-                                               url="https://social.example.gov/@cityhall", clock=archive.clock),
-                          actor="test")
-    run_capture(archive, account, SyntheticCollector(SyntheticPlan(versions=120)))
+    run_capture(archive, add_cityhall(archive), SyntheticCollector(SyntheticPlan(versions=120)))
     archive.close()
     return home
 

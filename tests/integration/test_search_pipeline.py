@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.accounts import add_account, new_account
 from archiver.capture.service import run_capture
 from archiver.db.index_feed import count_records
-from archiver.model import AccountInfo, Platform
+from archiver.model import AccountInfo
 from archiver.saved_searches import save_search
 from archiver.simulator.synthetic import SyntheticCollector, SyntheticPlan
 from archiver.wiring import Archive
@@ -24,12 +23,7 @@ from search.hooks import indexer_for
 from search.indexer import Indexer, writer_lock
 from search.saved import run_saved
 from search.service import SearchRequest, run_search
-
-
-def account(archive: Archive) -> AccountInfo:
-    info = new_account(Platform.MASTODON, handle="cityhall@social.example.gov",
-                       url="https://social.example.gov/@cityhall", clock=archive.clock)
-    return add_account(archive, info, actor="test")
+from tests.support.accounts import add_cityhall
 
 
 def first_account(archive: Archive) -> AccountInfo:
@@ -45,7 +39,7 @@ def capture(archive: Archive, owner: AccountInfo, versions: int, seed: int = 7) 
 def indexed(request: pytest.FixtureRequest, any_archive: Archive) -> Iterator[tuple[Archive, Indexer]]:
     archive = any_archive
     archive.settings = replace(archive.settings, search_backend=request.param)
-    capture(archive, account(archive), 200)
+    capture(archive, add_cityhall(archive), 200)
     indexer = indexer_for(archive)
     indexer.catch_up()
     yield archive, indexer
