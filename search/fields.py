@@ -109,7 +109,7 @@ def _version_keywords(version: VersionEntry, exact: str) -> dict[str, list[str]]
         "author": _names(version.author or ""),
         "reason": [version.reason] if version.reason else [],
         "lang": [fold(version.lang).split("-")[0]] if version.lang else [],
-        "tag": list(dict.fromkeys(TAG.findall(exact))),
+        "tag": list(dict.fromkeys(TAG.findall(exact))) if "#" in exact else [],
         "has": ["media"] if version.media_count else [],
     }
 

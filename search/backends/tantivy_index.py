@@ -16,6 +16,7 @@ from search.fields import IndexDocument, documents
 from search.query.ast import Query as AstQuery
 from search.query.plan import as_of_moment
 
+FACET_FIELDS = frozenset(FACETS.values())
 KEYWORDS = ("platform", "account", "account_handle", "author", "kind", "state", "reason", "lang", "tag", "has",
             "year")
 WRITER_HEAP = 256 * 1024 * 1024
@@ -30,8 +31,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_unsigned_field("numbers", stored=True)
     builder.add_text_field("exact", tokenizer_name="whitespace", index_option="position")
     builder.add_text_field("stems", tokenizer_name="whitespace", index_option="position")
-    for name in KEYWORDS:
-        builder.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
+    for name in KEYWORDS:  # only facet fields need a column (fast field) for aggregations
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=name in FACET_FIELDS)
     for name in ("posted", "captured", "valid_from", "valid_to"):
         builder.add_integer_field(name, indexed=True, fast=True)
     builder.add_unsigned_field("date_key", indexed=True, fast=True)
