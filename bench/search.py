@@ -6,8 +6,9 @@ Each repeat builds a fresh catalog of synthetic versions (posts and comments of 
 English and Indonesian, 400 accounts on 5 platforms, posted 2018-2025, a tenth edited, some
 deleted) through the catalog's own batch insert, then times `Indexer.rebuild` (catalog read +
 analysis + engine) and, per query class, `run_search` (parse + execute + collapse to records +
-catalog rows + snippets), 200 queries each. The catalog load is setup, not measured: capture
-throughput is bench/ingest.py's job. whoosh runs the same on a smaller catalog in the same repeat.
+catalog rows + snippets), 200 queries each (40 on whoosh, whose queries take up to a second).
+The catalog load is setup, not measured: capture throughput is bench/ingest.py's job. whoosh runs
+the same on a smaller catalog in the same repeat.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def query_classes(seed: int) -> dict[str, Callable[[random.Random], SearchReques
     }
 
 
-def measure(backend_name: str, workdir: Path, total: int, seed: int) -> dict[str, Any]:
+def measure(backend_name: str, workdir: Path, total: int, seed: int, queries: int) -> dict[str, Any]:
     catalog = load_catalog(f"sqlite:///{workdir / f'{backend_name}.sqlite'}", total, seed)
     directory = workdir / f"index-{backend_name}"
     backend = open_backend(backend_name, directory)
@@ -153,14 +154,14 @@ def measure(backend_name: str, workdir: Path, total: int, seed: int) -> dict[str
         rng = random.Random(f"{seed}-{name}")
         run_search(catalog, backend, make(rng))  # warm the class's first query
         timings = []
-        for _ in range(QUERIES):
+        for _ in range(queries):
             request = make(rng)
             begin = time.perf_counter()
             run_search(catalog, backend, request)
             timings.append((time.perf_counter() - begin) * 1000)
         timings.sort()
-        latencies[name] = {"p50": timings[len(timings) // 2], "p95": timings[int(len(timings) * 0.95) - 1],
-                           "p99": timings[int(len(timings) * 0.99) - 1]}
+        latencies[name] = {"p50": timings[len(timings) // 2], "p95": timings[max(0, int(len(timings) * 0.95) - 1)],
+                           "p99": timings[max(0, int(len(timings) * 0.99) - 1)]}
     backend.close()
     catalog.engine.dispose()
     return {"versions": total, "index_seconds": indexing, "index_rate": total / indexing, "index_mb": size / 2**20,
@@ -172,14 +173,18 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=1_000_000)
     parser.add_argument("--whoosh-versions", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--queries", type=int, default=QUERIES, help="queries per class on tantivy")
+    parser.add_argument("--whoosh-queries", type=int, default=40,
+                        help="queries per class on whoosh (each takes up to a second at 100k versions)")
     args = parser.parse_args()
     runs: dict[str, list[dict[str, Any]]] = {"tantivy": [], "whoosh": []}
     for repeat in range(args.repeat):
         workdir = Path(tempfile.mkdtemp(prefix="arsip-search-bench-"))
-        for name, total in (("tantivy", args.versions), ("whoosh", args.whoosh_versions)):
+        for name, total, queries in (("tantivy", args.versions, args.queries),
+                                     ("whoosh", args.whoosh_versions, args.whoosh_queries)):
             if not total:
                 continue
-            result = measure(name, workdir, total, seed=repeat + 1)
+            result = measure(name, workdir, total, seed=repeat + 1, queries=queries)
             runs[name].append(result)
             print(f"run {repeat + 1} {name}: {result['index_rate']:,.0f} versions/s, "
                   f"{result['index_mb']:,.0f} MB, " + ", ".join(f"{k} p95 {v['p95']:.1f}"
