@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from search.saved import run_saved
 from search.service import SearchRequest, SearchResults, run_search
 
 F = TypeVar("F", bound=Callable[..., Any])
+_SPACES = re.compile(r"\s+")  # line breaks in archived text would break the one-hit-per-block layout
 
 
 def search_errors(command: F) -> F:
@@ -83,7 +85,7 @@ def _print(results: SearchResults, behind: int) -> None:
         versions = ",".join(f"v{n}" for n in hit.matched_versions) or "-"
         click.echo(f"\n{hit.record_id}  {posted}  {hit.platform} {hit.kind} {hit.latest_state}  "
                    f"{printable(hit.author or '-')}  matched {versions}")
-        click.echo("  " + "".join(f"[{printable(text)}]" if marked else printable(" ".join(text.split()))
+        click.echo("  " + "".join(f"[{printable(text)}]" if marked else printable(_SPACES.sub(" ", text))
                                   for text, marked in hit.snippet))
     if results.facets:
         for name, counts in results.facets.items():
