@@ -60,7 +60,7 @@ def search(ctx: Context, query: str, limit: int, as_of: Any, sort: str, cursor: 
     archive = ctx.archive()
     indexer = indexer_for(archive)
     try:
-        status = indexer.status()
+        behind = indexer.behind()
         request = SearchRequest(text=query, as_of=as_of.date() if as_of else None, sort=Sort(sort), limit=limit,
                                 cursor=cursor, facets=facets)
         results = run_search(archive.catalog, indexer.backend, request)
@@ -70,9 +70,9 @@ def search(ctx: Context, query: str, limit: int, as_of: Any, sort: str, cursor: 
           details={"query": query, "backend": results.backend, "as_of": str(results.as_of) if results.as_of else None,
                    "sort": sort, "total": results.total, "returned": len(results.hits)})
     if as_json:
-        emit_json({**asdict(results), "index_behind": status.behind})
+        emit_json({**asdict(results), "index_behind": behind})
         return
-    _print(results, status.behind)
+    _print(results, behind)
 
 
 def _print(results: SearchResults, behind: int) -> None:

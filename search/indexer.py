@@ -108,6 +108,12 @@ class Indexer:
             size = log_size(conn)
         return IndexReport(self.backend.name, state.indexed_upto, size, self.backend.document_count())
 
+    def behind(self) -> int:
+        """Log entries not yet indexed (cheap: no engine query, unlike :meth:`status`)."""
+        with self.catalog.read() as conn:
+            size = log_size(conn)
+        return size - read_state(self.directory, self.backend.name).indexed_upto
+
     def catch_up(self) -> IndexReport:
         """Index every version the log gained since the last run, in committed steps."""
         with writer_lock(self.directory):
