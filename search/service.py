@@ -95,14 +95,15 @@ def run_search(catalog: Catalog, backend: SearchBackend, request: SearchRequest)
 
 def _hit(row: HitRow, matched: list[int], sort_value: float | int, highlighter: Highlighter) -> Hit:
     shown = matched[-1] if matched else row.latest_version
-    text, _, _ = row.versions.get(shown, ("", None, None))
+    text, lang, _ = row.versions.get(shown, ("", None, None))
     if not text:  # a tombstone: show what it took away
-        text = next((v[0] for n, v in sorted(row.versions.items(), reverse=True) if n < shown and v[0]), "")
+        text, lang = next(((v[0], v[1]) for n, v in sorted(row.versions.items(), reverse=True) if n < shown and v[0]),
+                          ("", None))
     author = next((v[2] for _, v in sorted(row.versions.items(), reverse=True) if v[2]), None)
     return Hit(record_id=row.record_id, platform=row.platform, platform_id=row.platform_id,
                account_id=row.account_id, kind=row.kind, url=row.url, posted_at=row.posted_at,
                latest_version=row.latest_version, latest_state=row.latest_state, author=author,
-               matched_versions=matched, snippet_version=shown, snippet=snippet(text, highlighter),
+               matched_versions=matched, snippet_version=shown, snippet=snippet(text, highlighter, lang),
                sort_value=sort_value)
 
 
