@@ -4,11 +4,12 @@
 
 Each repeat builds a fresh catalog of synthetic versions (posts and comments of 20-300 words,
 English and Indonesian, 400 accounts on 5 platforms, posted 2018-2025, a tenth edited, some
-deleted) through the catalog's own batch insert, then times `Indexer.rebuild` (catalog read +
-analysis + engine) and, per query class, `run_search` (parse + execute + collapse to records +
-catalog rows + snippets), 200 queries each (40 on whoosh, whose queries take up to a second).
-The catalog load is setup, not measured: capture throughput is bench/ingest.py's job. whoosh runs
-the same on a smaller catalog in the same repeat.
+deleted; Zipfian word frequencies, see archiver/simulator/vocabulary.py, or ``--corpus uniform``
+for the worst case of a tiny vocabulary) through the catalog's own batch insert. It then times
+`Indexer.rebuild` (catalog read + analysis + engine) and, per query class, `run_search` (parse +
+execute + collapse to records + catalog rows + snippets): 200 queries each, 40 on whoosh, whose
+queries take up to a second. The catalog load is setup, not measured: capture throughput is
+bench/ingest.py's job. whoosh runs the same on a smaller catalog in the same repeat.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from archiver.db.migrate import upgrade  # noqa: E402
 from archiver.integrity.merkle import MerkleFrontier  # noqa: E402
 from archiver.model import AccountInfo, Platform, RunInfo, SourceKind  # noqa: E402
 from archiver.simulator.synthetic import text_pool  # noqa: E402
+from archiver.simulator.vocabulary import ZipfText  # noqa: E402
 from search.backends.base import Sort  # noqa: E402
 from search.backends.factory import open_backend  # noqa: E402
 from search.indexer import Indexer  # noqa: E402
@@ -50,27 +52,36 @@ BATCH = 5_000
 QUERIES = 200
 
 
-def versions(total: int, seed: int) -> Iterator[tuple[int, int, str, str, str | None, str]]:
+def text_source(corpus: str, seed: int) -> Callable[[random.Random], str]:
+    """Zipfian texts, each new (the default), or the capture benchmarks' pool of 4,096 texts drawn
+    uniformly from ~130 words, where every word is in most texts: a worst case for positions."""
+    if corpus == "zipf":
+        return ZipfText().text
+    texts = text_pool(seed)
+    return lambda rng: rng.choice(texts)
+
+
+def versions(total: int, seed: int, corpus: str) -> Iterator[tuple[int, int, str, str, str | None, str]]:
     """(record number, version number, state, text, reason, kind) in log order."""
     rng = random.Random(seed)
-    texts = text_pool(seed)
+    new_text = text_source(corpus, seed)
     record = 0
     produced = 0
     while produced < total:
         record += 1
-        text = f"{rng.choice(texts)} kode{rng.randrange(RARE_CODES)}"
+        text = f"{new_text(rng)} kode{rng.randrange(RARE_CODES)}"
         kind = "comment" if rng.random() < 0.5 else "post"
         yield record, 1, "present", text, None, kind
         produced += 1
         if produced < total and rng.random() < 0.1:
-            yield record, 2, "edited", f"{rng.choice(texts)} kode{rng.randrange(RARE_CODES)}", None, kind
+            yield record, 2, "edited", f"{new_text(rng)} kode{rng.randrange(RARE_CODES)}", None, kind
             produced += 1
         elif produced < total and rng.random() < 0.02:
             yield record, 2, "deleted", "", "author_deleted", kind
             produced += 1
 
 
-def load_catalog(url: str, total: int, seed: int) -> Catalog:
+def load_catalog(url: str, total: int, seed: int, corpus: str) -> Catalog:
     catalog = Catalog(make_engine(url))
     upgrade(catalog.engine)
     now = datetime.now(UTC)
@@ -89,7 +100,7 @@ def load_catalog(url: str, total: int, seed: int) -> Catalog:
     rng = random.Random(seed + 1)
     posted: dict[int, datetime] = {}
     rows: list[VersionRow] = []
-    for index, (record, number, state, text, reason, kind) in enumerate(versions(total, seed)):
+    for index, (record, number, state, text, reason, kind) in enumerate(versions(total, seed, corpus)):
         at = posted.setdefault(record, START + timedelta(seconds=rng.randrange(SPAN_SECONDS)))
         account = accounts[record % ACCOUNTS]
         leaf = hashlib.sha256(index.to_bytes(8, "big")).hexdigest()
@@ -140,8 +151,8 @@ def query_classes(seed: int) -> dict[str, Callable[[random.Random], SearchReques
     }
 
 
-def measure(backend_name: str, workdir: Path, total: int, seed: int, queries: int) -> dict[str, Any]:
-    catalog = load_catalog(f"sqlite:///{workdir / f'{backend_name}.sqlite'}", total, seed)
+def measure(backend_name: str, workdir: Path, total: int, seed: int, queries: int, corpus: str) -> dict[str, Any]:
+    catalog = load_catalog(f"sqlite:///{workdir / f'{backend_name}.sqlite'}", total, seed, corpus)
     directory = workdir / f"index-{backend_name}"
     backend = open_backend(backend_name, directory)
     indexer = Indexer(catalog, backend, directory, SystemClock())
@@ -176,6 +187,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=QUERIES, help="queries per class on tantivy")
     parser.add_argument("--whoosh-queries", type=int, default=40,
                         help="queries per class on whoosh (each takes up to a second at 100k versions)")
+    parser.add_argument("--corpus", choices=("zipf", "uniform"), default="zipf",
+                        help="zipf: realistic word frequencies (default); uniform: every word in most texts")
     args = parser.parse_args()
     runs: dict[str, list[dict[str, Any]]] = {"tantivy": [], "whoosh": []}
     for repeat in range(args.repeat):
@@ -184,7 +197,7 @@ def main() -> None:
                                      ("whoosh", args.whoosh_versions, args.whoosh_queries)):
             if not total:
                 continue
-            result = measure(name, workdir, total, seed=repeat + 1, queries=queries)
+            result = measure(name, workdir, total, seed=repeat + 1, queries=queries, corpus=args.corpus)
             runs[name].append(result)
             print(f"run {repeat + 1} {name}: {result['index_rate']:,.0f} versions/s, "
                   f"{result['index_mb']:,.0f} MB, " + ", ".join(f"{k} p95 {v['p95']:.1f}"
