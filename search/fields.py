@@ -46,6 +46,13 @@ class IndexDocument:
     date_key: int = 0
     numbers: list[int] = field(default_factory=list)  # version numbers in this document
 
+    def fields(self) -> dict[str, object]:
+        """Field name -> value or list of values, as both engines' document builders take them."""
+        return {"doc_type": self.doc_types, "record_id": self.record_id, "log_index": self.log_index,
+                "numbers": self.numbers, "exact": self.exact, "stems": self.stems, "posted": self.posted,
+                "captured": self.captured, "valid_from": self.valid_from, "valid_to": self.valid_to,
+                "date_key": self.date_key, **self.keywords}
+
 
 def epoch(moment: datetime) -> int:
     return int(moment.timestamp())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,12 +23,12 @@ from search.backends.base import SearchBackend
 from search.entries import RecordEntry
 from search.errors import SearchIndexError
 from search.feed import group_records
+from search.fields import documents
 
 STATE_FILE = "state.json"
 LOCK_FILE = "writer.lock"
 SCHEMA_VERSION = 1
 CHUNK_VERSIONS = 20_000  # log entries per catch-up step (one engine commit each)
-REBUILD_BATCH = 2_000  # records handed to the engine at a time
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,9 @@ class Indexer:
             while upto < target:
                 end = min(upto + CHUNK_VERSIONS, target)
                 with self.catalog.read() as conn:
-                    records = list(group_records(record_rows(conn, touched_records(conn, upto, end))))
-                self.backend.replace(records)
+                    record_ids = touched_records(conn, upto, end)
+                    self.backend.delete(record_ids)
+                    self._add(group_records(record_rows(conn, record_ids)))
                 self._commit(end)
                 upto = end
         return self.status()
@@ -137,16 +138,18 @@ class Indexer:
                 target = log_size(conn)
             self.backend.clear()
             self._commit(0)
-            with self.catalog.read() as conn:
-                batch: list[RecordEntry] = []
-                for record in group_records(all_record_rows(conn)):
-                    batch.append(record)
-                    if len(batch) >= REBUILD_BATCH:
-                        self.backend.replace(batch)
-                        batch = []
-                self.backend.replace(batch)
+            with self.catalog.read() as conn:  # no deletes: the index is empty
+                self._add(group_records(all_record_rows(conn)))
             self._commit(target)
         return self.status()
+
+    def _add(self, records: Iterable[RecordEntry]) -> None:
+        """Hand the records' documents to the engine; on any failure, drop what it has not committed."""
+        try:
+            self.backend.add(document for record in records for document in documents(record))
+        except BaseException:
+            self.backend.close()
+            raise
 
     def remove(self, record_ids: Sequence[str]) -> None:
         """Take destroyed records out of the index now (disposition calls this before it commits)."""

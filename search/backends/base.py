@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 from search.entries import RecordEntry
+from search.fields import IndexDocument
 from search.query.ast import Query
 
 # facet name -> the keyword field counted (accounts are counted once, by handle, not by every alias)
@@ -55,6 +56,12 @@ class SearchBackend(Protocol):
 
     def replace(self, records: Sequence[RecordEntry]) -> None:
         """Index these records, replacing every document they had."""
+        ...
+
+    def add(self, documents: Iterable[IndexDocument]) -> None:
+        """Add documents (from :func:`search.fields.documents`) of records that have none in the
+        index: after :meth:`clear` or :meth:`delete`. The indexer's path, so that documents can be
+        built elsewhere (:mod:`search.building`)."""
         ...
 
     def delete(self, record_ids: Sequence[str]) -> None:

@@ -54,13 +54,12 @@ class TantivyBackend:
     # -- writing ---------------------------------------------------------------------------------
 
     def replace(self, records: Sequence[RecordEntry]) -> None:
-        if not records:
-            return
-        writer = self._writer_()
-        writer.delete_documents_by_query(self._records_query([r.record_id for r in records]))
-        for record in records:
-            for document in documents(record):
-                writer.add_document(self._document(document))
+        self.delete([record.record_id for record in records])
+        self.add(document for record in records for document in documents(record))
+
+    def add(self, documents: Iterable[IndexDocument]) -> None:
+        for document in documents:  # the writer is opened at the first document
+            self._writer_().add_document(tantivy.Document.from_dict(document.fields(), self.schema))
 
     def delete(self, record_ids: Sequence[str]) -> None:
         if record_ids:
@@ -80,27 +79,6 @@ class TantivyBackend:
         if self._writer is None:
             self._writer = self.index.writer(WRITER_HEAP, 1)
         return self._writer
-
-    def _document(self, source: IndexDocument) -> tantivy.Document:
-        doc = tantivy.Document()
-        for doc_type in source.doc_types:
-            doc.add_text("doc_type", doc_type)
-        doc.add_text("record_id", source.record_id)
-        doc.add_unsigned("log_index", source.log_index)
-        for number in source.numbers:
-            doc.add_unsigned("numbers", number)
-        doc.add_text("exact", source.exact)
-        doc.add_text("stems", source.stems)
-        for name, values in source.keywords.items():
-            for value in values:
-                doc.add_text(name, value)
-        doc.add_integer("posted", source.posted)
-        for moment in source.captured:
-            doc.add_integer("captured", moment)
-        doc.add_integer("valid_from", source.valid_from)
-        doc.add_integer("valid_to", source.valid_to)
-        doc.add_unsigned("date_key", source.date_key)
-        return doc
 
     def _records_query(self, record_ids: Iterable[str]) -> Query:
         return Query.term_set_query(self.schema, "record_id", list(record_ids))

@@ -61,14 +61,8 @@ def build_schema() -> Any:
 
 
 def _fields(source: IndexDocument) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "doc_type": list(source.doc_types), "record_id": source.record_id, "log_index": source.log_index,
-        "numbers": list(source.numbers), "exact": source.exact, "stems": source.stems,
-        "posted": source.posted, "captured": list(source.captured), "valid_from": source.valid_from,
-        "valid_to": source.valid_to, "date_key": source.date_key,
-    }
-    values.update({name: list(found) for name, found in source.keywords.items() if found})
-    return {name: value for name, value in values.items() if value != []}
+    """whoosh takes no empty lists: a field without values is left out."""
+    return {name: value for name, value in source.fields().items() if value != []}
 
 
 class WhooshBackend:
@@ -91,16 +85,14 @@ class WhooshBackend:
     # -- writing ---------------------------------------------------------------------------------
 
     def replace(self, records: Sequence[RecordEntry]) -> None:
-        if not records:
-            return
         latest = {record.record_id: record for record in records}  # a record listed twice: the last wins
-        writer = self._writer_for(latest)
-        if not self._cleared:  # after clear() the commit drops every old segment anyway
-            writer.delete_by_query(_any_record(latest))
-        for record in latest.values():
-            for document in documents(record):
-                writer.add_document(**_fields(document))
-        self._added.update(latest)
+        self.delete(list(latest))
+        self.add(document for record in latest.values() for document in documents(record))
+
+    def add(self, documents: Iterable[IndexDocument]) -> None:
+        for document in documents:  # the writer (and its lock) is taken at the first document
+            self._writer_().add_document(**_fields(document))
+            self._added.add(document.record_id)
 
     def delete(self, record_ids: Sequence[str]) -> None:
         if not record_ids:
