@@ -60,8 +60,8 @@ class SearchBackend(Protocol):
 
     def add(self, documents: Iterable[IndexDocument]) -> None:
         """Add documents (from :func:`search.fields.documents`) of records that have none in the
-        index: after :meth:`clear` or :meth:`delete`. The indexer's path, so that documents can be
-        built elsewhere (:mod:`search.building`)."""
+        index: after :meth:`clear` or :meth:`delete`. The indexer's path: a rebuild streams every
+        record's documents through here without deleting from an index it has just emptied."""
         ...
 
     def delete(self, record_ids: Sequence[str]) -> None:
