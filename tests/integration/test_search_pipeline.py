@@ -122,6 +122,33 @@ def test_index_catches_up_after_new_captures_and_after_a_crash(indexed: tuple[Ar
         assert report.records_indexed == count_records(conn)  # re-indexing the range doubled nothing
 
 
+def test_a_failure_while_indexing_drops_the_uncommitted_documents(indexed: tuple[Archive, Indexer],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    archive, indexer = indexed
+    before = indexer.status()
+    before_hits = hits(archive, indexer, "jalan")
+    capture(archive, first_account(archive), 300, seed=7)
+    built = 0
+
+    def failing(record: object) -> Iterator[object]:
+        nonlocal built
+        built += 1
+        if built > 20:  # some documents already handed to the engine
+            raise MemoryError("analysis failed half-way")
+        return real_documents(record)
+
+    real_documents = indexer_module.documents
+    monkeypatch.setattr(indexer_module, "documents", failing)
+    with pytest.raises(MemoryError):
+        indexer.catch_up()
+    monkeypatch.undo()
+    assert built > 20
+    after = indexer.status()  # nothing of the failed step committed, the state not advanced
+    assert (after.indexed_upto, after.records_indexed) == (before.indexed_upto, before.records_indexed)
+    assert hits(archive, indexer, "jalan") == before_hits
+    assert indexer.catch_up().behind == 0
+
+
 def test_rebuild_gives_the_same_answers_as_incremental_indexing(indexed: tuple[Archive, Indexer],
                                                                 tmp_path: Path) -> None:
     archive, indexer = indexed
