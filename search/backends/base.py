@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from search.entries import RecordEntry
-from search.fields import IndexDocument
+from search.fields import IndexDocument, documents
 from search.query.ast import Query
 
 # facet name -> the keyword field counted (accounts are counted once, by handle, not by every alias)
@@ -54,10 +54,6 @@ class SearchBackend(Protocol):
 
     name: str
 
-    def replace(self, records: Sequence[RecordEntry]) -> None:
-        """Index these records, replacing every document they had."""
-        ...
-
     def add(self, documents: Iterable[IndexDocument]) -> None:
         """Add documents (from :func:`search.fields.documents`) of records that have none in the
         index: after :meth:`clear` or :meth:`delete`. The indexer's path: a rebuild streams every
@@ -94,3 +90,11 @@ class SearchBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def replace_records(backend: SearchBackend, records: Sequence[RecordEntry]) -> None:
+    """Index these records on ``backend``, replacing every document they had (a record listed
+    twice: the last wins). The indexer streams deletes and adds itself; this is for whole lists."""
+    latest = {record.record_id: record for record in records}
+    backend.delete(list(latest))
+    backend.add(document for record in latest.values() for document in documents(record))

@@ -11,8 +11,7 @@ from tantivy import FieldType, Occur, Query
 
 from search.backends.base import FACETS, EngineHit, EnginePage, EngineRequest, Sort
 from search.backends.tantivy_query import TantivyCompiler
-from search.entries import RecordEntry
-from search.fields import IndexDocument, documents
+from search.fields import IndexDocument
 from search.query.ast import Query as AstQuery
 from search.query.plan import as_of_moment
 
@@ -52,10 +51,6 @@ class TantivyBackend:
         self._writer: Any = None
 
     # -- writing ---------------------------------------------------------------------------------
-
-    def replace(self, records: Sequence[RecordEntry]) -> None:
-        self.delete([record.record_id for record in records])
-        self.add(document for record in records for document in documents(record))
 
     def add(self, documents: Iterable[IndexDocument]) -> None:
         for document in documents:  # the writer is opened at the first document

@@ -39,9 +39,8 @@ with warnings.catch_warnings():
 
 from search.backends.base import FACETS, EngineHit, EnginePage, EngineRequest, Sort
 from search.backends.whoosh_query import WhooshCompiler, WhooshQuery
-from search.entries import RecordEntry
 from search.errors import SearchIndexError
-from search.fields import IndexDocument, documents
+from search.fields import IndexDocument
 from search.query.ast import Query as AstQuery
 from search.query.plan import as_of_moment
 
@@ -87,11 +86,6 @@ class WhooshBackend:
         self._cleared = False  # the open writer commits with every earlier segment dropped
 
     # -- writing ---------------------------------------------------------------------------------
-
-    def replace(self, records: Sequence[RecordEntry]) -> None:
-        latest = {record.record_id: record for record in records}  # a record listed twice: the last wins
-        self.delete(list(latest))
-        self.add(document for record in latest.values() for document in documents(record))
 
     def add(self, documents: Iterable[IndexDocument]) -> None:
         for document in documents:  # the writer (and its lock) is taken at the first document

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from search.backends.base import EngineRequest, SearchBackend, Sort
+from search.backends.base import EngineRequest, SearchBackend, Sort, replace_records
 from search.backends.factory import open_backend
 from search.query.ast import Query
 from search.query.parser import parse_query
@@ -23,7 +23,7 @@ BACKENDS = ["tantivy", "whoosh"]
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchBackend]:
     opened = open_backend(request.param, tmp_path_factory.mktemp(request.param))
-    opened.replace(corpus())
+    replace_records(opened, corpus())
     opened.commit()
     yield opened
     opened.close()
@@ -82,8 +82,8 @@ def test_facets_count_matching_records(backend: SearchBackend) -> None:
 def test_replacing_a_record_is_idempotent_and_delete_removes_it(tmp_path: Path) -> None:
     for name in BACKENDS:
         engine = open_backend(name, tmp_path / name)
-        engine.replace(corpus())
-        engine.replace(corpus()[:2])
+        replace_records(engine, corpus())
+        replace_records(engine, corpus()[:2])
         engine.commit()
         assert engine.document_count() == len(corpus())
         assert found(engine, "budget") == {"r1", "r4"}
@@ -101,7 +101,7 @@ def test_sloppy_phrase_word_order_is_the_one_documented_difference(tmp_path: Pat
     results = {}
     for name in BACKENDS:
         engine = open_backend(name, tmp_path / name)
-        engine.replace([swapped])
+        replace_records(engine, [swapped])
         engine.commit()
         results[name] = found(engine, '"road closure"~2')
         assert found(engine, '"road closure"') == set()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from search.backends.base import EngineRequest, Sort
+from search.backends.base import EngineRequest, Sort, replace_records
 from search.backends.whoosh_index import WhooshBackend
 from search.entries import RecordEntry, VersionEntry
 from search.errors import SearchIndexError
@@ -79,7 +79,7 @@ def records() -> list[RecordEntry]:
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[WhooshBackend]:
     engine = WhooshBackend(tmp_path / "whoosh")
-    engine.replace(records())
+    replace_records(engine, records())
     engine.commit()
     yield engine
     engine.close()
@@ -242,12 +242,12 @@ def test_relevance_pages_by_offset_without_overlap(backend: WhooshBackend) -> No
 
 
 def test_replace_is_idempotent_even_twice_in_one_batch(backend: WhooshBackend) -> None:
-    backend.replace(records())
-    backend.replace(records()[:3])
+    replace_records(backend, records())
+    replace_records(backend, records()[:3])
     backend.commit()
     assert backend.document_count() == len(records())
     assert found(backend, Term("budget")) == {"budget", "budgets", "late", "early"}
-    backend.replace([entry("gap3", [("present", "2024-03-06", "rewritten entirely")], log_index=30)])
+    replace_records(backend, [entry("gap3", [("present", "2024-03-06", "rewritten entirely")], log_index=30)])
     backend.commit()
     assert found(backend, Term("closure")) == {"budget", "reversed"}
     assert found(backend, Term("rewritten")) == {"gap3"}
@@ -260,13 +260,13 @@ def test_delete_and_clear_remove_documents(backend: WhooshBackend) -> None:
     assert found(backend, Term("approved")) == set()
     assert backend.matching_versions(Query(Term("approved")), ["budget"]) == {}
     assert backend.document_count() == len(records()) - 1
-    backend.replace([records()[0]])
+    replace_records(backend, [records()[0]])
     backend.delete(["budget"])  # a delete after a replace in the same batch wins
     backend.commit()
     assert backend.document_count() == len(records()) - 1
-    backend.replace([records()[0]])
+    replace_records(backend, [records()[0]])
     backend.clear()  # drops what this batch added too
-    backend.replace([records()[1], records()[1]])
+    replace_records(backend, [records()[1], records()[1]])
     backend.commit()
     assert backend.document_count() == 1
     assert found(backend, MatchAll()) == {"budgets"}
@@ -274,12 +274,12 @@ def test_delete_and_clear_remove_documents(backend: WhooshBackend) -> None:
 
 def test_uncommitted_writes_are_invisible_and_close_discards_them(tmp_path: Path) -> None:
     engine = WhooshBackend(tmp_path / "ix")
-    engine.replace(records())
+    replace_records(engine, records())
     assert engine.document_count() == 0
     engine.close()
     reopened = WhooshBackend(tmp_path / "ix")
     assert reopened.document_count() == 0
-    reopened.replace(records())
+    replace_records(reopened, records())
     reopened.commit()
     reopened.close()
     assert WhooshBackend(tmp_path / "ix").document_count() == len(records())
