@@ -103,16 +103,19 @@ class Indexer:
         self.clock = clock
 
     def status(self) -> IndexReport:
-        state = read_state(self.directory, self.backend.name)
-        with self.catalog.read() as conn:
-            size = log_size(conn)
-        return IndexReport(self.backend.name, state.indexed_upto, size, self.backend.document_count())
+        upto, size = self._progress()
+        return IndexReport(self.backend.name, upto, size, self.backend.document_count())
 
     def behind(self) -> int:
         """Log entries not yet indexed (cheap: no engine query, unlike :meth:`status`)."""
+        upto, size = self._progress()
+        return size - upto
+
+    def _progress(self) -> tuple[int, int]:
+        """(log entries indexed, log size)."""
+        upto = read_state(self.directory, self.backend.name).indexed_upto
         with self.catalog.read() as conn:
-            size = log_size(conn)
-        return size - read_state(self.directory, self.backend.name).indexed_upto
+            return upto, log_size(conn)
 
     def catch_up(self) -> IndexReport:
         """Index every version the log gained since the last run, in committed steps."""
