@@ -2,18 +2,25 @@
 
 The core may not import those packages (dependencies point one way), so they register through
 entry points instead: ``arsip.commands`` adds `arsip` sub-commands, ``arsip.after_capture`` runs
-after every capture or import run (search keeps its index current this way).
+after every capture or import run (search keeps its index current this way), ``arsip.record_queries``
+answers "which records match this query" (hold scopes), ``arsip.forget_records`` takes destroyed
+records out of derived stores (the index) before disposition commits, and ``arsip.after_disposition``
+renders what a disposition leaves behind (the certificate PDF).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
+from archiver.errors import ConfigError
 from archiver.wiring import Archive
 
 AfterCapture = Callable[[Archive], list[str]]  # returns warnings to show the operator
+RecordQuery = Callable[[Archive, str], set[str]]  # query text -> ids of every record it matches
+ForgetRecords = Callable[[Archive, Sequence[str]], None]
+AfterDisposition = Callable[[Archive, Mapping[str, Any]], list[str]]  # signed certificate -> warnings
 
 
 def plugin_commands() -> list[Any]:
@@ -28,4 +35,30 @@ def after_capture(archive: Archive) -> list[str]:
     for entry in sorted(entry_points(group="arsip.after_capture"), key=lambda e: e.name):
         hook: AfterCapture = entry.load()
         warnings += hook(archive)
+    return warnings
+
+
+def record_query(archive: Archive, query: str) -> set[str]:
+    """Ids of every record matching a search query, from the installed search package."""
+    found = sorted(entry_points(group="arsip.record_queries"), key=lambda e: e.name)
+    if not found:
+        raise ConfigError("holds scoped by a search query need the search package; install arsip with its "
+                          "search backends, or scope the hold by account, records or dates", code="no_search")
+    resolve: RecordQuery = found[0].load()
+    return resolve(archive, query)
+
+
+def forget_records(archive: Archive, record_ids: Sequence[str]) -> None:
+    """Take destroyed records out of every derived store; a failure propagates so disposition rolls back."""
+    for entry in sorted(entry_points(group="arsip.forget_records"), key=lambda e: e.name):
+        hook: ForgetRecords = entry.load()
+        hook(archive, record_ids)
+
+
+def after_disposition(archive: Archive, certificate: Mapping[str, Any]) -> list[str]:
+    """Run every after-disposition hook; failures are warnings (the signed JSON certificate is the proof)."""
+    warnings: list[str] = []
+    for entry in sorted(entry_points(group="arsip.after_disposition"), key=lambda e: e.name):
+        hook: AfterDisposition = entry.load()
+        warnings += hook(archive, certificate)
     return warnings

@@ -17,11 +17,13 @@ from archiver.db.audit_rows import insert_entry
 from archiver.db.catalog import Catalog, CheckpointRow, save_checkpoint, save_signing_key
 from archiver.db.migrate import upgrade
 from archiver.db.saved_rows import upsert_saved
-from archiver.errors import CatalogError
+from archiver.errors import CatalogError, IntegrityError
 from archiver.integrity.checkpoint import NoteVerifierKey, verify_checkpoint
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.integrity.publish import CHECKPOINT_PREFIX, load_public_keys, timestamp_key
 from archiver.model import AccountInfo, Problem, ProblemCode, RunInfo, RunStatus
+from archiver.retention.certificate import load_ledger
+from archiver.retention.restore import restore_retention
 from archiver.saved_searches import latest_saved_searches
 from archiver.store.base import BlobStore
 from archiver.wiring import LOG_CONFIG_KEY
@@ -53,16 +55,24 @@ def rebuild_catalog(store: BlobStore, catalog: Catalog) -> RebuildReport:
         for saved in latest_saved_searches(store):
             upsert_saved(conn, saved)
             counts["saved_searches"] += 1
+    ledger = load_ledger(store, keys, _refuse)
     for key in sorted((item.key for item in store.list(BATCH_PREFIX)), key=batch_order):
         with catalog.begin() as conn:
-            header = ingest_batch(store, catalog, conn, key, keys)
+            header = ingest_batch(store, catalog, conn, key, keys, ledger)
         if header is not None:
             counts["batches"] += 1
             counts["versions"] += header.count
     counts["runs"] = _restore_runs(store, catalog)
     counts["checkpoints"] = _restore_checkpoints(store, catalog, origin, keys)
     counts["audit_entries"] = _restore_audit(store, catalog)
+    with catalog.begin() as conn:
+        counts.update(restore_retention(store, conn, ledger))
     return RebuildReport(counts=dict(counts))
+
+
+def _refuse(code: str, subject: str, message: str) -> None:
+    raise IntegrityError(f"{subject}: {message}; a rebuild cannot tell what that disposition did",
+                         code=code)
 
 
 def _latest_accounts(store: BlobStore) -> list[AccountInfo]:

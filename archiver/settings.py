@@ -55,6 +55,10 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def _in_range(text: str, low: int, high: int) -> int:
     value = int(text)
     if not low <= value <= high:
@@ -139,6 +143,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest single file accepted inside a data-export archive (uncompressed)."),
     Setting("import_max_total_bytes", _positive_int, 64 * 1024**3,
             "Largest total uncompressed size accepted for a data-export archive."),
+    Setting("retention_schedules", _names, ("nara-grs",),
+            "Retention schedules in force, comma-separated: names of shipped sets (nara-grs, "
+            "state-sample, jra-example) or paths of TOML schedule files or directories. Every record "
+            "must resolve to exactly one item (docs/retention-schedules.md)."),
+    Setting("records_officers", _names, (),
+            "Actors allowed to approve and execute dispositions and to release holds, comma-separated "
+            "(CLI actors are cli:<login name>). Empty: nobody can, so disposition stays off until set."),
+    Setting("disposition_approvers", lambda text: _in_range(text, 1, 2), 1,
+            "Approvals a disposition batch needs before it can run: 1, or 2 for a second approver "
+            "(two different records officers)."),
+    Setting("agency", str, "",
+            "The agency named on certificates of destruction and transfer packages."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -178,6 +194,10 @@ class Settings:
     media_max_bytes: int
     import_max_member_bytes: int
     import_max_total_bytes: int
+    retention_schedules: tuple[str, ...]
+    records_officers: tuple[str, ...]
+    disposition_approvers: int
+    agency: str
 
     @property
     def keys_dir(self) -> Path:
@@ -272,8 +292,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if setting is None:
             raise ConfigError(f"config file {path}: unknown setting {key!r}; see docs/settings.md",
                               code="config_unknown")
-        values[key] = _parse(setting, str(value),
-                             source=f"config file {path}")
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        values[key] = _parse(setting, text, source=f"config file {path}")
     return values
 
 

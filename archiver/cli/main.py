@@ -22,6 +22,7 @@ from archiver.clock import Clock, SystemClock
 from archiver.errors import ArchiverError, ConfigError, SigningKeyError
 from archiver.settings import Settings, load_settings
 from archiver.wiring import Archive, open_archive
+from retention_policies.errors import PolicyError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,6 +90,8 @@ class ArsipGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, SigningKeyError) as exc:
             fail(str(exc), 2)
+        except PolicyError as exc:  # a schedule file or assignment is wrong: the operator's to fix
+            fail(str(exc), 2)
         except ArchiverError as exc:
             fail(str(exc), 1)
         except OSError as exc:  # disk full, permission denied: the operator's to fix, not a bug
@@ -105,7 +108,7 @@ class ArsipGroup(click.Group):
 
 def build_cli() -> click.Group:
     """The command tree; built on demand so importing this module registers nothing."""
-    from archiver.cli import accounts, capture, demo, integrity, keys, records, settings_cmd
+    from archiver.cli import accounts, capture, demo, integrity, keys, records, retention, settings_cmd
     from archiver.plugins import plugin_commands
 
     @click.group(cls=ArsipGroup)
@@ -115,7 +118,7 @@ def build_cli() -> click.Group:
         """Arsip: a verifiable records archive for government social media."""
         ctx.ensure_object(Context)
 
-    for module in (settings_cmd, accounts, capture, records, integrity, keys, demo):
+    for module in (settings_cmd, accounts, capture, records, integrity, keys, retention, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
     for command in plugin_commands():

@@ -10,7 +10,10 @@ from archiver.audit import audit
 from archiver.capture.document import read_document
 from archiver.cli.main import Context, emit_json, pass_context, printable
 from archiver.db.queries import find_record_id, list_records, record_detail
+from archiver.db.retention_rows import tombstone
 from archiver.model import RecordKind, VersionState
+
+DONE = {"destroy": "destroyed", "transfer": "transferred", "accession": "accessioned"}
 
 
 def _clip(text: str, width: int) -> str:
@@ -58,10 +61,14 @@ def show(ctx: Context, record: str, as_json: bool) -> None:
     archive = ctx.archive()
     with archive.catalog.begin() as conn:
         detail = record_detail(conn, find_record_id(conn, record))
+        gone = tombstone(conn, detail.record.id)
     audit(archive, actor=ctx.actor, action="record.view", target=f"record:{detail.record.id}")
     if as_json:
         data = asdict(detail)
+        data["tombstone"] = gone
         for version, shown in zip(detail.versions, data["versions"], strict=True):
+            if gone:  # the content left the archive; the digests and the log entry remain
+                continue
             shown["document"] = read_document(archive.store, version.warc_key, version.warc_offset,
                                               version.warc_length, version.content_sha256)
         emit_json(data)
@@ -72,6 +79,10 @@ def show(ctx: Context, record: str, as_json: bool) -> None:
     click.echo(f"url: {printable(detail.url) or '-'}   parent: {printable(detail.parent_platform_id) or '-'}")
     click.echo(f"first seen {detail.first_seen_at:%Y-%m-%d %H:%M:%S}Z, "
                f"last seen {detail.last_seen_at:%Y-%m-%d %H:%M:%S}Z")
+    if gone:
+        done = DONE.get(gone["action"], gone["action"])
+        click.echo(f"{done} {gone['executed_at']:%Y-%m-%d %H:%M:%S}Z by disposition {gone['batch_id']} under "
+                   f"{gone['item_id']} ({printable(gone['authority'])}); certificate {gone['certificate_key']}")
     for v in detail.versions:
         why = f" ({v.reason}, {v.detection})" if v.reason else ""
         click.echo(f"\n  v{v.number} {v.state}{why} captured {v.captured_at:%Y-%m-%d %H:%M:%S}Z run {v.run_id}")

@@ -74,6 +74,8 @@ def _index_query() -> Any:  # a Select of the IndexRow columns
                    t.Version.media_count)
             .join(t.Version, t.Version.record_id == t.Record.id)
             .join(t.Account, t.Account.id == t.Record.account_id)
+            .outerjoin(t.Tombstone, t.Tombstone.record_id == t.Record.id)
+            .where(t.Tombstone.record_id.is_(None))  # destroyed records never come back into the index
             .order_by(t.Version.record_id, t.Version.number))
 
 

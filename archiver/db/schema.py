@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -264,6 +265,100 @@ class SavedSearch(Base):
     last_run_upto: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (UniqueConstraint("owner", "name"),)
+
+
+class Hold(Base):
+    """A legal hold: while it is active, no record in its scope may be destroyed, transferred or
+    modified. The scope (accounts, records, posted-date range, search query) is re-evaluated
+    whenever holds are checked, so records captured after the hold was placed are covered too.
+    Every revision is also in the object store (``holds/<id>/<revision>.json``)."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    matter: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    issuer: Mapped[str] = mapped_column(String(255))
+    scope: Mapped[dict[str, Any]] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[str | None] = mapped_column(String(255))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ScheduleAssignment(Base):
+    """A records officer's explicit choice of schedule item for one record (wins over matching)."""
+
+    __tablename__ = "schedule_assignments"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    assigned_by: Mapped[str] = mapped_column(String(255))
+    assigned_at: Mapped[datetime]
+
+
+class RetentionEvent(Base):
+    """A dated event that starts an event-based retention period (e.g. ``account_closed``)."""
+
+    __tablename__ = "retention_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    record_id: Mapped[str | None] = mapped_column(ForeignKey("records.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[datetime]
+
+
+class DispositionBatch(Base):
+    """A set of records proposed for one disposition action, its approvals and its outcome."""
+
+    __tablename__ = "disposition_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[datetime]
+    schedule_fingerprint: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    approvals: Mapped[list[Any]] = mapped_column(default=list)
+    executed_by: Mapped[str | None] = mapped_column(String(255))
+    executed_at: Mapped[datetime | None]
+    certificate_key: Mapped[str | None] = mapped_column(String(1024))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DispositionItem(Base):
+    """One record in a disposition batch, with the schedule item that made it due."""
+
+    __tablename__ = "disposition_items"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("disposition_batches.id"), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(255))
+    eligible_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+class Tombstone(Base):
+    """What remains of a destroyed or transferred record: identity, schedule, authority, approver,
+    time and the certificate that proves it; the digests stay in the versions' rows and the log."""
+
+    __tablename__ = "tombstones"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("disposition_batches.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(255))
+    authority: Mapped[str] = mapped_column(String(255))
+    approved_by: Mapped[list[Any]] = mapped_column(default=list)
+    executed_at: Mapped[datetime]
+    certificate_key: Mapped[str] = mapped_column(String(1024))
 
 
 Index("ix_records_account_posted", Record.account_id, Record.posted_at)

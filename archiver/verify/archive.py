@@ -7,6 +7,11 @@ root compared with every signed checkpoint on the way. Because each checkpoint's
 from one and the same leaf sequence, every older checkpoint is proven to be a prefix of every newer
 one, which is exactly what a consistency proof between them demonstrates. Memory stays bounded by
 one batch; the catalog, when given, is only cross-checked, never trusted.
+
+Disposition is proven, not excused: a version whose content is gone must be listed, with the
+content digest its envelope signed, by a disposition certificate that verifies; a WARC object
+may be missing only when such a certificate deleted it; a record that compaction moved must be
+found, with the digest its envelope signed, where the certificate says it went.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from archiver.integrity.envelope import ParsedEnvelopeLine, WarcRef
 from archiver.integrity.keys import PublicKeyInfo, verify_signature
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.integrity.publish import CHECKPOINT_PREFIX, KEYS_PREFIX
+from archiver.retention.certificate import Ledger, load_ledger
 from archiver.store.base import BlobStore
 from archiver.verify.catalog_check import StoredVersion, check_log, check_rows
 from archiver.verify.findings import Report
@@ -57,11 +63,13 @@ def verify_archive(store: BlobStore, *, origin: str, catalog: Catalog | None = N
     report = Report()
     keys = _load_keys(store, report)
     checkpoints = _load_checkpoints(store, keys, origin, report, tsa_roots)
+    ledger = load_ledger(store, keys, report.error)
+    report.checked["disposition_certificates"] = len(ledger.certificates)
     frontier = MerkleFrontier()
     leaves = bytearray()
     listed: set[str] = set()
     for key in sorted((item.key for item in store.list(BATCH_PREFIX)), key=_safe_order(report)):
-        expected = _verify_batch(store, key, keys, frontier, leaves, checkpoints, listed, report)
+        expected = _verify_batch(store, key, keys, frontier, leaves, checkpoints, listed, ledger, report)
         if catalog is not None:
             check_rows(catalog, expected, report)
     for size in sorted(s for s in checkpoints if s > frontier.size):
@@ -141,7 +149,7 @@ def _verify_timestamp(store: BlobStore, key: str, note: bytes, tsa_roots: Path |
 
 
 def _verify_batch(store: BlobStore, key: str, keys: Mapping[str, PublicKeyInfo], frontier: MerkleFrontier,
-                  leaves: bytearray, checkpoints: Mapping[int, SignedRoot], listed: set[str],
+                  leaves: bytearray, checkpoints: Mapping[int, SignedRoot], listed: set[str], ledger: Ledger,
                   report: Report) -> dict[int, StoredVersion]:
     """Verify one batch; returns what its versions' catalog rows must say."""
     expected: dict[int, StoredVersion] = {}
@@ -154,12 +162,12 @@ def _verify_batch(store: BlobStore, key: str, keys: Mapping[str, PublicKeyInfo],
     if header.count and header.first_index != frontier.size:
         report.error("log_gap", key, f"starts at log entry {header.first_index} but entries up to "
                      f"{frontier.size} were verified: a batch object is missing or duplicated")
-    records = _scan_warcs(store, header, listed, report)
+    records = _scan_warcs(store, header, listed, ledger, report)
     count = 0
     try:
         for line in lines:
             count += 1
-            stored = _verify_line(key, line, keys, records, frontier.size, report)
+            stored = _verify_line(key, line, keys, records, frontier.size, ledger, report)
             if stored is not None:
                 expected[line.envelope.log_index] = stored
             frontier.append(bytes.fromhex(line.actual_sha256))
@@ -176,7 +184,7 @@ def _verify_batch(store: BlobStore, key: str, keys: Mapping[str, PublicKeyInfo],
 
 
 def _verify_line(key: str, line: ParsedEnvelopeLine, keys: Mapping[str, PublicKeyInfo],
-                 records: Mapping[str, Mapping[int, _Seen]], expected_index: int, report: Report,
+                 records: Mapping[str, Mapping[int, _Seen]], expected_index: int, ledger: Ledger, report: Report,
                  ) -> StoredVersion | None:
     envelope = line.envelope
     subject = f"record {envelope.record_id} version {envelope.version} (log entry {envelope.log_index}, {key})"
@@ -190,9 +198,16 @@ def _verify_line(key: str, line: ParsedEnvelopeLine, keys: Mapping[str, PublicKe
         report.error("unknown_key", subject, f"signed by key {line.key_id}, which is not published under keys/")
     elif not verify_signature(info.public_key_bytes, line.signature, line.canonical):
         report.error("bad_signature", subject, f"signature by key {line.key_id} does not verify")
+    destroyed = ledger.destroyed.get(envelope.log_index)
+    if destroyed is not None:
+        report.checked["destroyed_versions"] += 1
+        if destroyed != envelope.content_sha256:
+            report.error("certificate_mismatch", subject, "a disposition certificate lists this version with a "
+                         "content digest other than the one its envelope signed")
+        return None
     for ref in envelope.evidence:
-        _check_ref(ref, records, subject, "source evidence", report)
-    version = _check_ref(envelope.version_ref, records, subject, "version document", report)
+        _check_ref(ledger.relocated(ref), records, subject, "source evidence", report)
+    version = _check_ref(ledger.relocated(envelope.version_ref), records, subject, "version document", report)
     if version is None:
         return None
     if version.warc_type != "resource" or version.payload is None:
@@ -226,19 +241,35 @@ def _check_ref(ref: WarcRef, records: Mapping[str, Mapping[int, _Seen]], subject
     return found
 
 
-def _scan_warcs(store: BlobStore, header: BatchHeader, listed: set[str], report: Report,
+def _scan_warcs(store: BlobStore, header: BatchHeader, listed: set[str], ledger: Ledger, report: Report,
                 ) -> dict[str, dict[int, _Seen]]:
     found: dict[str, dict[int, _Seen]] = {}
     for warc in header.warc_objects:
         listed.add(warc.key)
-        if store.head(warc.key) is None:
-            report.error("missing_object", warc.key, f"listed by batch of run {header.run.id} but not in the store")
+        key, sha256, size = warc.key, warc.sha256, warc.size
+        if warc.key in ledger.deleted:
+            _note_disposed(store, warc.key, ledger, report)
+            current = ledger.current_object(warc.key)
+            if current is None:
+                continue
+            listed.add(current)
+            key, sha256, size = current, ledger.written[current]["sha256"], ledger.written[current]["size"]
+        if store.head(key) is None:
+            report.error("missing_object", key, f"listed by batch of run {header.run.id} but not in the store")
             continue
         try:
-            found[warc.key] = _scan_warc(store, warc.key, warc.sha256, warc.size, report)
+            found[key] = _scan_warc(store, key, sha256, size, report)
         except ArchiverError as exc:
-            report.error("unreadable_object", warc.key, str(exc))
+            report.error("unreadable_object", key, str(exc))
     return found
+
+
+def _note_disposed(store: BlobStore, key: str, ledger: Ledger, report: Report) -> None:
+    report.checked["disposed_objects"] += 1
+    if store.head(key) is not None:
+        report.warning("deletion_pending", key, f"disposition {ledger.deleted[key]} certified this object's "
+                       f"deletion but it is still in the store; run `arsip retention execute {ledger.deleted[key]} "
+                       "--yes` to finish")
 
 
 def _scan_warc(store: BlobStore, key: str, sha256: str, size: int, report: Report) -> dict[int, _Seen]:

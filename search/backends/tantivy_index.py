@@ -140,12 +140,10 @@ class TantivyBackend:
             (Occur.Must, Query.range_query(self.schema, "log_index", FieldType.Unsigned, since, None))])
         searcher = self.index.searcher()
         result = searcher.search(compiled, limit=limit * 4, count=False, order_by_field="log_index")
-        found: list[str] = []
+        found: dict[str, None] = {}  # an ordered set: a hold's query can match many thousands of records
         for _, address in result.hits:
-            record_id = str(searcher.doc(address).get_first("record_id"))
-            if record_id not in found:
-                found.append(record_id)
-        return found[:limit]
+            found.setdefault(str(searcher.doc(address).get_first("record_id")))
+        return list(found)[:limit]
 
     def facets(self, query: AstQuery) -> Mapping[str, Mapping[str, int]]:
         spec = {name: {"terms": {"field": field, "size": FACET_SIZE}} for name, field in FACETS.items()}

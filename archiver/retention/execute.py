@@ -1,0 +1,302 @@
+"""Carry out an approved disposition: re-check, compact, tombstone, certify, then delete.
+
+The order keeps the archive provable at every step. Compacted objects are written first (harmless
+if nothing follows). One catalog transaction then holds the log head's lock — hold creation takes
+it too, so no hold can appear unseen — re-evaluates every record of the batch against the holds
+and schedules in force *now*, writes tombstones and moved locations, takes the records out of the
+search index, and writes the signed certificate just before it commits. Only after the commit are
+the old objects deleted; a crash in between leaves a certificate whose deletions are finished by
+running the same command again (and `arsip verify --archive` says so until then).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from archiver.audit import audit
+from archiver.clock import isoformat_z
+from archiver.db.catalog import Connection
+from archiver.db.retention_rows import (
+    BatchRow,
+    RecordFactRow,
+    StoredVersionRef,
+    batch_items,
+    facts_for,
+    insert_tombstones,
+    objects_in_partitions,
+    relocate_version,
+    replace_object,
+    set_item_outcomes,
+    update_batch,
+    version_refs,
+    versions_in_objects,
+)
+from archiver.errors import StoreError
+from archiver.integrity.merkle import MerkleFrontier
+from archiver.plugins import after_disposition, forget_records
+from archiver.retention import compaction
+from archiver.retention.batches import BatchStatus, DispositionError, load, publish
+from archiver.retention.certificate import CERTIFICATE_SCHEMA, batch_key, jsonl, sign
+from archiver.retention.facts import FactsReader
+from archiver.retention.holds import active_holds, require_officer
+from archiver.retention.object_holds import sync_object_holds
+from archiver.retention.schedules import schedules_in_force
+from archiver.wiring import Archive
+from retention_policies.evaluate import evaluate
+from retention_policies.model import Decision, ScheduleSet, Status
+
+
+@dataclass
+class Outcome:
+    """What an execution did (or, in a dry run, would do)."""
+
+    batch_id: str
+    dry_run: bool
+    destroyed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # record id -> why (held, not due, gone)
+    objects_deleted: list[str] = field(default_factory=list)
+    objects_compacted: list[str] = field(default_factory=list)
+    certificate_key: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    deleted: list[dict[str, Any]]
+    written: list[dict[str, Any]]
+    results: list[compaction.Compacted]
+
+
+def execute(archive: Archive, batch_id: str, *, actor: str, yes: bool) -> Outcome:
+    """Dry run unless ``yes``; with ``yes``, destroy and certify (see the module docstring)."""
+    require_officer(archive, actor, "execute dispositions")
+    with archive.catalog.read() as conn:
+        batch = load(conn, batch_id)
+    if batch.status == BatchStatus.EXECUTED:
+        return _finish_deletes(archive, batch, actor)
+    if batch.status != BatchStatus.APPROVED:
+        raise DispositionError(f"batch {batch_id} is {batch.status}; it needs its approvals first "
+                               "(`arsip retention approve`)", code="bad_state")
+    if batch.action != "destroy":
+        raise DispositionError(f"batch {batch_id} is a {batch.action}; this release executes destroy batches "
+                               "(transfers: `arsip retention transfer`)", code="bad_action")
+    schedules = schedules_in_force(archive, actor=actor)
+    if not yes:
+        return _dry_run(archive, batch, schedules)
+    outcome = _commit(archive, batch, schedules, actor)
+    audit(archive, actor=actor, action="disposition.execute", target=f"disposition:{batch_id}",
+          details={"destroyed": len(outcome.destroyed), "skipped": len(outcome.skipped),
+                   "certificate": outcome.certificate_key})
+    finished = _finish_deletes(archive, load_batch(archive, batch_id), actor)
+    outcome.warnings += finished.warnings
+    sync_object_holds(archive)  # compacted objects that kept held records get their legal hold
+    return outcome
+
+
+def load_batch(archive: Archive, batch_id: str) -> BatchRow:
+    with archive.catalog.read() as conn:
+        return load(conn, batch_id)
+
+
+def _decide(archive: Archive, conn: Connection, batch: BatchRow, schedules: ScheduleSet,
+            now: datetime) -> tuple[list[Decision], dict[str, str], dict[str, RecordFactRow]]:
+    """Re-evaluate the batch's records now: (to destroy, skipped with reasons, their catalog facts)."""
+    items = {i.record_id: i for i in batch_items(conn, batch.id)}
+    reader = FactsReader(conn)
+    rows = {row.record_id: row for row in facts_for(conn, items)}
+    skipped = {record_id: "already disposed of" for record_id in items if record_id not in rows}
+    decisions = list(evaluate((reader.facts(row) for row in rows.values()), schedules,
+                              active_holds(archive, conn), now))
+    due = []
+    for decision in decisions:
+        if decision.status is Status.HELD:
+            skipped[decision.record_id] = f"under hold {', '.join(decision.holds)}"
+        elif decision.status is not Status.DUE or str(decision.action) != batch.action:
+            skipped[decision.record_id] = f"no longer due ({decision.status}, {decision.action})"
+        elif decision.item_id != items[decision.record_id].item_id:
+            skipped[decision.record_id] = f"now under schedule item {decision.item_id}"
+        else:
+            due.append(decision)
+    return due, skipped, rows
+
+
+def _dry_run(archive: Archive, batch: BatchRow, schedules: ScheduleSet) -> Outcome:
+    outcome = Outcome(batch_id=batch.id, dry_run=True)
+    with archive.catalog.read() as conn:
+        due, outcome.skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now())
+        outcome.destroyed = [d.record_id for d in due]
+        refs = list(version_refs(conn, outcome.destroyed))
+        objects = objects_in_partitions(conn, {_partition(r.warc_key) for r in refs})
+    outcome.objects_compacted = [o["key"] for o in objects]  # at most these; the real run decides per object
+    return outcome
+
+
+def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: str) -> Outcome:
+    outcome = Outcome(batch_id=batch.id, dry_run=False)
+    now = archive.clock.now()
+    with archive.catalog.begin() as conn:
+        head = archive.catalog.lock_log_head(conn)
+        due, outcome.skipped, rows = _decide(archive, conn, batch, schedules, now)
+        if not due:
+            raise DispositionError(f"no record of batch {batch.id} can be disposed of now "
+                                   f"({len(outcome.skipped)} held, gone or no longer due); nothing was changed",
+                                   code="nothing_to_do")
+        destroy = {d.record_id for d in due}
+        refs = list(version_refs(conn, destroy))
+        plan = _compact(archive, conn, batch.id, refs, destroy, now)
+        tombstones = _tombstones(batch, due, now)
+        insert_tombstones(conn, [{**t, "certificate_key": batch_key(batch.id, "certificate.json")} for t in tombstones])
+        forget_records(archive, sorted(destroy))
+        body = _certificate(archive, batch, schedules, due, rows, refs, plan, actor, now,
+                            MerkleFrontier.from_json(head.frontier))
+        signed = sign(body, archive.signer())
+        outcome.certificate_key = batch_key(batch.id, "certificate.json")
+        archive.store.put_bytes(outcome.certificate_key, json.dumps(signed, indent=1, ensure_ascii=False).encode(),
+                                content_type="application/json", if_absent=True)
+        set_item_outcomes(conn, batch.id, {**{d.record_id: "destroyed" for d in due},
+                                           **{r: "skipped" for r in outcome.skipped}})
+        update_batch(conn, batch.id, status=BatchStatus.EXECUTED, executed_by=actor, executed_at=now,
+                     certificate_key=outcome.certificate_key,
+                     details={**(batch.details or {}), "pending_deletes": [o["key"] for o in plan.deleted]})
+    outcome.destroyed = sorted(destroy)
+    outcome.objects_deleted = [o["key"] for o in plan.deleted]
+    outcome.objects_compacted = [r.old_key for r in plan.results if r.new_key]
+    publish(archive, load_batch(archive, batch.id))
+    outcome.warnings += after_disposition(archive, signed)
+    return outcome
+
+
+def _compact(archive: Archive, conn: Connection, batch_id: str, refs: Sequence[StoredVersionRef],
+             destroy: set[str], now: datetime) -> _Plan:
+    """Decide every object in the destroyed records' partitions: delete, rewrite or leave alone."""
+    objects = objects_in_partitions(conn, {_partition(r.warc_key) for r in refs})
+    kept: dict[str, list[StoredVersionRef]] = {}
+    for ref in versions_in_objects(conn, [o["key"] for o in objects]):
+        if ref.record_id not in destroy:
+            kept.setdefault(ref.warc_key, []).append(ref)
+    plan = _Plan(deleted=[], written=[], results=[])
+    for obj in objects:
+        staying = kept.get(obj["key"], [])
+        members = compaction.scan_members(archive.store, obj["key"])
+        keep = compaction.members_to_keep(members, _offsets(obj["key"], staying))
+        if keep and not compaction.needs_rewrite(members, keep):
+            continue
+        plan.deleted.append({"key": obj["key"], "sha256": obj["sha256"], "size": obj["size"]})
+        if not keep:
+            replace_object(conn, obj["key"], None)
+            continue
+        result = compaction.rewrite(archive.store, obj["key"], keep,
+                                    new_key=compaction.compacted_key(obj["key"], batch_id), batch_id=batch_id,
+                                    version=archive.settings.warc_version, now=now)
+        plan.results.append(result)
+        plan.written.append({"key": result.new_key, "sha256": result.sha256, "size": result.size,
+                             "records": result.records, "replaces": obj["key"]})
+        replace_object(conn, obj["key"], {**obj, "key": result.new_key, "sha256": result.sha256,
+                                          "size": result.size, "records": result.records})
+        _relocate(conn, result, staying)
+    return plan
+
+
+def _offsets(key: str, staying: Iterable[StoredVersionRef]) -> set[int]:
+    offsets = set()
+    for ref in staying:
+        offsets.add(ref.warc_offset)
+        for evidence in ref.evidence:
+            if evidence["key"] != key:
+                raise DispositionError(f"version {ref.log_index} has evidence in {evidence['key']}, outside its "
+                                       f"own object {key}; compaction cannot keep it", code="evidence_elsewhere")
+            offsets.add(int(evidence["offset"]))
+    return offsets
+
+
+def _relocate(conn: Connection, result: compaction.Compacted, staying: Iterable[StoredVersionRef]) -> None:
+    moved = compaction.moved_offsets(result)
+    assert result.new_key is not None
+    for ref in staying:
+        evidence = [{**e, "key": result.new_key, "offset": moved[int(e["offset"])]} for e in ref.evidence]
+        relocate_version(conn, ref.log_index, warc_key=result.new_key, warc_offset=moved[ref.warc_offset],
+                         evidence=evidence)
+
+
+def _tombstones(batch: BatchRow, due: Sequence[Decision], now: datetime) -> list[dict[str, Any]]:
+    approvers = [a["by"] for a in batch.approvals]
+    return [{"record_id": d.record_id, "batch_id": batch.id, "action": str(d.action), "item_id": d.item_id,
+             "authority": d.authority, "approved_by": approvers, "executed_at": now} for d in due]
+
+
+def _certificate(archive: Archive, batch: BatchRow, schedules: ScheduleSet, due: Sequence[Decision],
+                 rows: dict[str, RecordFactRow], refs: Sequence[StoredVersionRef], plan: _Plan, actor: str,
+                 now: datetime, frontier: MerkleFrontier) -> dict[str, Any]:
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for ref in refs:
+        versions.setdefault(ref.record_id, []).append(
+            {"number": ref.number, "log_index": ref.log_index, "content_sha256": ref.content_sha256,
+             "leaf_sha256": ref.leaf_sha256})
+    records = [_record_line(d, rows[d.record_id], versions[d.record_id]) for d in due]
+    moves = [{"from_key": r.old_key, "from_offset": m.old_offset, "to_key": r.new_key, "to_offset": m.new_offset,
+              "record_id": m.record_id} for r in plan.results for m in r.moves]
+    listed = {"list": _put_list(archive, batch.id, "records.jsonl", records),
+              "moves": _put_list(archive, batch.id, "moves.jsonl", moves)}
+    by_item: dict[str, int] = {}
+    for d in due:
+        by_item[d.item_id] = by_item.get(d.item_id, 0) + 1
+    jra = any(schedules.item(i).framework == "jra" for i in by_item)
+    return {"schema": CERTIFICATE_SCHEMA, "batch_id": batch.id, "profile": "jra" if jra else "nara",
+            "action": batch.action, "archive_origin": archive.origin, "agency": archive.settings.agency or None,
+            "created_at": isoformat_z(batch.created_at), "executed_at": isoformat_z(now), "executed_by": actor,
+            "approvals": batch.approvals, "schedule_fingerprint": schedules.fingerprint,
+            "summary": {"records": len(records), "versions": len(refs), "objects_deleted": len(plan.deleted),
+                        "by_item": [{"item": i, "title": schedules.item(i).title,
+                                     "authority": schedules.item(i).authority, "records": n}
+                                    for i, n in sorted(by_item.items())]},
+            **listed, "objects_deleted": plan.deleted, "objects_written": plan.written,
+            "log": {"size": frontier.size, "root": frontier.root().hex()}}
+
+
+def _record_line(decision: Decision, row: RecordFactRow, versions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"record_id": row.record_id, "platform": row.platform, "platform_id": row.platform_id,
+            "kind": row.kind, "account_id": row.account_id, "url": row.url,
+            "parent_platform_id": row.parent_platform_id, "item": decision.item_id,
+            "authority": decision.authority,
+            "eligible_on": decision.eligible_on.isoformat() if decision.eligible_on else None,
+            "posted_at": isoformat_z(row.posted_at) if row.posted_at else None, "versions": versions}
+
+
+def _put_list(archive: Archive, batch_id: str, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    body = jsonl(rows)
+    put = archive.store.put_bytes(batch_key(batch_id, name), body, content_type="application/x-ndjson")
+    return {"key": batch_key(batch_id, name), "sha256": put.sha256, "count": len(rows)}
+
+
+def _finish_deletes(archive: Archive, batch: BatchRow, actor: str) -> Outcome:
+    """Delete the objects an executed batch's certificate lists (idempotent: resumes after a crash)."""
+    outcome = Outcome(batch_id=batch.id, dry_run=False, certificate_key=batch.certificate_key)
+    pending = list((batch.details or {}).get("pending_deletes", []))
+    left = []
+    for key in pending:
+        try:
+            if archive.store.head(key) is not None:
+                if archive.store.supports_object_lock:
+                    archive.store.set_legal_hold(key, False)
+                archive.store.delete(key)
+            outcome.objects_deleted.append(key)
+        except StoreError as exc:
+            left.append(key)
+            outcome.warnings.append(f"{key} not deleted yet: {exc}; run `arsip retention execute {batch.id} "
+                                    "--yes` again when it can be")
+    if left != pending:
+        with archive.catalog.begin() as conn:
+            update_batch(conn, batch.id, details={**(batch.details or {}), "pending_deletes": left})
+        publish(archive, load_batch(archive, batch.id))
+    if pending and not left:
+        audit(archive, actor=actor, action="disposition.objects_deleted", target=f"disposition:{batch.id}",
+              details={"objects": len(pending)})
+    return outcome
+
+
+def _partition(key: str) -> str:
+    return key.removeprefix("warc/").rsplit("/", 1)[0]

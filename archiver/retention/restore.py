@@ -1,0 +1,72 @@
+"""Bring holds, disposition batches and tombstones back from the store (`arsip rebuild`)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+
+from archiver.clock import parse_timestamp
+from archiver.db.catalog import Connection
+from archiver.db.retention_rows import (
+    BatchItemRow,
+    BatchRow,
+    insert_batch,
+    insert_tombstones,
+    restore_identity,
+    save_hold,
+)
+from archiver.retention.certificate import DISPOSITION_PREFIX, Ledger, batch_key
+from archiver.retention.holds import latest_holds
+from archiver.store.base import BlobStore
+
+
+def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for hold in latest_holds(store):
+        save_hold(conn, hold)
+        counts["holds"] += 1
+    destroyed = {row["record_id"]: row for row in ledger.tombstones}
+    for batch in _latest_batches(store):
+        items = [BatchItemRow(record_id=line["record_id"], item_id=line["item"],
+                              eligible_on=date.fromisoformat(line["eligible_on"]),
+                              outcome="destroyed" if line["record_id"] in destroyed else batch.status)
+                 for line in _lines(store, batch_key(batch.id, "proposed.jsonl"))]
+        insert_batch(conn, batch, items)
+        counts["disposition_batches"] += 1
+    rows = []
+    for line in ledger.tombstones:
+        certificate = ledger.certificates[line["batch_id"]]
+        rows.append({"record_id": line["record_id"], "batch_id": line["batch_id"], "action": certificate["action"],
+                     "item_id": line["item"], "authority": line["authority"],
+                     "approved_by": [a["by"] for a in certificate["approvals"]],
+                     "executed_at": parse_timestamp(certificate["executed_at"]),
+                     "certificate_key": batch_key(line["batch_id"], "certificate.json")})
+    insert_tombstones(conn, rows)
+    for line in ledger.tombstones:
+        posted = parse_timestamp(line["posted_at"]) if line.get("posted_at") else None
+        restore_identity(conn, line["record_id"], url=line.get("url"),
+                         parent_platform_id=line.get("parent_platform_id"), posted_at=posted)
+    counts["tombstones"] = len(rows)
+    return counts
+
+
+def _latest_batches(store: BlobStore) -> list[BatchRow]:
+    latest: dict[str, str] = {}
+    for item in store.list(DISPOSITION_PREFIX):
+        batch_id, name = item.key.split("/")[1:3]
+        if name.startswith("batch-"):
+            latest[batch_id] = max(latest.get(batch_id, ""), item.key)
+    batches = []
+    for key in sorted(latest.values()):
+        data = json.loads(store.get_bytes(key))
+        for name in ("as_of", "created_at", "executed_at"):
+            data[name] = parse_timestamp(data[name]) if data[name] else None
+        batches.append(BatchRow(**data))
+    return batches
+
+
+def _lines(store: BlobStore, key: str) -> list[dict[str, str]]:
+    if store.head(key) is None:
+        return []
+    return [json.loads(line) for line in store.get_bytes(key).splitlines() if line.strip()]
