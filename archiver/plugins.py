@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
-from archiver.errors import ConfigError
+from archiver.errors import ConfigError, InputError
 from archiver.wiring import Archive
 
 AfterCapture = Callable[[Archive], list[str]]  # returns warnings to show the operator
@@ -45,7 +45,15 @@ def record_query(archive: Archive, query: str) -> set[str]:
         raise ConfigError("holds scoped by a search query need the search package; install arsip with its "
                           "search backends, or scope the hold by account, records or dates", code="no_search")
     resolve: RecordQuery = found[0].load()
-    return resolve(archive, query)
+    try:
+        return resolve(archive, query)
+    except Exception as exc:
+        # A plugin's domain errors (a query syntax error) carry a stable code: report them as the
+        # operator's input problem, in one line; anything else is a bug and propagates as it is.
+        code = getattr(exc, "code", None)
+        if isinstance(code, str):
+            raise InputError(f"hold query: {str(exc).splitlines()[0]}", code=code) from None
+        raise
 
 
 def forget_records(archive: Archive, record_ids: Sequence[str]) -> None:
