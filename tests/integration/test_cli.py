@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterator
@@ -17,18 +16,14 @@ from archiver.clock import FixedClock, SystemClock
 from archiver.simulator.mastodon import MastodonServer, run_mastodon
 from archiver.simulator.mastodon_demo import DemoScript, scripted_demo_instance
 from archiver.simulator.mastodon_export import write_account_archive
-from tests.conftest import PASSPHRASE
+from tests.support.cli import isolate_home
 
 DOCS = Path(__file__).parents[2] / "docs" / "cli.md"
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in [k for k in os.environ if k.startswith("ARSIP_")]:
-        monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    monkeypatch.setenv("ARSIP_HOME", str(home))
-    monkeypatch.setenv("ARSIP_KEY_PASSPHRASE", PASSPHRASE)
+    home = isolate_home(tmp_path, monkeypatch)
     return home
 
 

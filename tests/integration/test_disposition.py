@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from archiver.accounts import add_account, new_account
@@ -168,6 +170,9 @@ def test_certificate_is_signed_and_a_tampered_list_is_reported(archive: Archive)
     signed = json.loads(archive.store.get_bytes(done.certificate_key))
     keys = {k.key_id: k for k in archive.keyring.list()}
     assert check_signed(signed, keys) is None
+    pdf = PdfReader(io.BytesIO(archive.store.get_bytes(done.certificate_key.replace(".json", ".pdf"))))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert "Certificate of Destruction" in text and signed["certificate"]["batch_id"] in text
     listed = signed["certificate"]["list"]["key"]
     archive.store.put_bytes(listed, archive.store.get_bytes(listed).replace(b'"kind"', b'"KIND"'))
     problems: list[str] = []

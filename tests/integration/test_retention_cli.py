@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from archiver.cli.main import Context, build_cli
 from archiver.clock import FixedClock
-from tests.conftest import PASSPHRASE
+from tests.support.cli import isolate_home
 
 OFFICER = "cli:officer"
 LATER = FixedClock(datetime(2031, 1, 1, tzinfo=UTC))  # the demo's posts are past GRS 6.4's three years
@@ -21,11 +20,7 @@ LATER = FixedClock(datetime(2031, 1, 1, tzinfo=UTC))  # the demo's posts are pas
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in [k for k in os.environ if k.startswith("ARSIP_")]:
-        monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    monkeypatch.setenv("ARSIP_HOME", str(home))
-    monkeypatch.setenv("ARSIP_KEY_PASSPHRASE", PASSPHRASE)
+    home = isolate_home(tmp_path, monkeypatch)
     monkeypatch.setenv("ARSIP_RECORDS_OFFICERS", OFFICER)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
