@@ -12,8 +12,8 @@ from retention_policies.resolve import Resolver
 
 OnProblem = Callable[[RecordFacts, PolicyError], None]
 
-# Bounds the per-run date memo (ten years of days for a few hundred items fits well inside).
-_DATE_CACHE_LIMIT = 1_000_000
+# Bounds the per-run memo of verdicts (ten years of days for a few hundred items fits inside).
+_VERDICT_CACHE_LIMIT = 1_000_000
 
 
 def anchor_day(facts: RecordFacts, item: ScheduleItem, posted: date | None = None) -> date:
@@ -66,22 +66,26 @@ def decide(facts: RecordFacts, item: ScheduleItem, holds_index: HoldIndex, today
 
     A hold wins over every other status: a held record is never due, whatever its dates.
     """
-    return _decision(facts, item, phase_dates(facts, item), holds_index.covering(facts), today)
+    return _decision(facts, item, _schedule_verdict(cutoff_day(facts, item), item, today),
+                     holds_index.covering(facts))
 
 
-def _decision(facts: RecordFacts, item: ScheduleItem, dates: tuple[date | None, date | None],
-              holds: tuple[str, ...], today: date) -> Decision:
-    inactive_on, eligible = dates
-    if holds:
-        status = Status.HELD
-    elif item.permanent:
-        status = Status.PERMANENT
-    elif eligible is None:
-        status = Status.NO_DATE
-    else:
-        status = Status.DUE if eligible <= today else Status.NOT_YET
-    return Decision.make(facts.record_id, item.id, item.authority, item.action, status, eligible, inactive_on, holds,
-                         item.needs_external_approval)
+_Verdict = tuple[date | None, date | None, Status]  # inactive_on, eligible_on, status were there no hold
+
+
+def _schedule_verdict(start: date | None, item: ScheduleItem, today: date) -> _Verdict:
+    inactive_on, eligible = _phases(start, item)
+    if item.permanent:
+        return inactive_on, eligible, Status.PERMANENT
+    if eligible is None:
+        return inactive_on, eligible, Status.NO_DATE
+    return inactive_on, eligible, Status.DUE if eligible <= today else Status.NOT_YET
+
+
+def _decision(facts: RecordFacts, item: ScheduleItem, verdict: _Verdict, holds: tuple[str, ...]) -> Decision:
+    inactive_on, eligible, unheld = verdict
+    return Decision.make(facts.record_id, item.id, item.authority, item.action, Status.HELD if holds else unheld,
+                         eligible, inactive_on, holds, item.needs_external_approval)
 
 
 def evaluate(records: Iterable[RecordFacts], schedules: ScheduleSet, holds: Sequence[Hold], now: datetime,
@@ -97,26 +101,26 @@ def evaluate(records: Iterable[RecordFacts], schedules: ScheduleSet, holds: Sequ
 
 
 class _Evaluator:
-    """:func:`decide` for many records, remembering the dates computed per (item, cutoff day):
-    an archive has millions of records but only thousands of distinct cutoff days."""
+    """:func:`decide` for many records, remembering the verdict per (item, cutoff day): an archive
+    has millions of records but only thousands of distinct cutoff days."""
 
     def __init__(self, schedules: ScheduleSet, index: HoldIndex, today: date) -> None:
         self.resolve = Resolver(schedules).resolve
         self.index = index
         self.today = today
-        self.dates: dict[tuple[str, date | None], tuple[date | None, date | None]] = {}
+        self.verdicts: dict[tuple[str, date | None], _Verdict] = {}
 
     def decide(self, facts: RecordFacts) -> Decision:
         item = self.resolve(facts)
         posted = posted_day(facts)  # both the age and the holds usually count from it
         start = cutoff_day(facts, item, posted)
         key = (item.id, start)
-        dates = self.dates.get(key)
-        if dates is None:
-            if len(self.dates) >= _DATE_CACHE_LIMIT:
-                self.dates.clear()
-            dates = self.dates[key] = _phases(start, item)
-        return _decision(facts, item, dates, self.index.covering(facts, posted), self.today)
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            if len(self.verdicts) >= _VERDICT_CACHE_LIMIT:
+                self.verdicts.clear()
+            verdict = self.verdicts[key] = _schedule_verdict(start, item, self.today)
+        return _decision(facts, item, verdict, self.index.covering(facts, posted))
 
     def stream(self, records: Iterable[RecordFacts], on_problem: OnProblem | None) -> Iterator[Decision]:
         decide = self.decide

@@ -87,6 +87,7 @@ class Cutoff:
     event: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", CutoffKind(self.kind))  # evaluation compares members by identity
         if not 1 <= self.fiscal_year_start_month <= 12:
             raise PolicyError(f"fiscal year start month {self.fiscal_year_start_month} is not 1..12; "
                               "give the month the fiscal year starts in, e.g. 10 for October",
@@ -111,6 +112,9 @@ class AppliesTo:
     comments: CommentScope = CommentScope.ANY
     record_ids: frozenset[str] = frozenset()
     excluded_account_tags: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "comments", CommentScope(self.comments))  # "acted_on" given as text works too
 
     def matches(self, facts: RecordFacts) -> bool:
         if self.record_ids and facts.record_id not in self.record_ids:
@@ -146,6 +150,11 @@ class ScheduleItem:
     vital: bool
     age_from: AgeFrom
     framework: str
+
+    def __post_init__(self) -> None:
+        # Members, not their text, so that identity comparisons in the hot path hold for any caller.
+        object.__setattr__(self, "action", Action(self.action))
+        object.__setattr__(self, "age_from", AgeFrom(self.age_from))
 
     @property
     def code(self) -> str:

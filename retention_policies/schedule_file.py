@@ -111,10 +111,8 @@ class _Table:
         text = self.text(name)
         try:
             return Period.parse(text)
-        except PolicyError as exc:
-            problem = str(exc).split(";")[0]  # Period's own advice would repeat ours
-            self.fail(name, problem, "write an ISO 8601 duration in whole years, months, weeks or days, "
-                      "e.g. P3Y, P90D, P1Y6M", ErrorCode.BAD_DURATION)
+        except PolicyError as exc:  # its message already says what to write instead
+            raise PolicyError(f"{self.where}: field {name}: {exc}", code=exc.code) from exc
 
     def optional_period(self, name: str) -> Period | None:
         return self.period(name) if name in self.table else None
@@ -148,6 +146,9 @@ def parse_header(document: Mapping[str, Any], file: str) -> ScheduleHeader:
 def parse_items(document: Mapping[str, Any], header: ScheduleHeader, file: str) -> list[ScheduleItem]:
     """Every ``[[item]]`` of a file, validated, in file order."""
     raw_items = document.get("item")
+    if isinstance(raw_items, dict):
+        _Table(document, f"{file}: top level").fail("item", "is a single [item] table", "write each item as "
+                                                    "[[item]], with double brackets", ErrorCode.BAD_TYPE)
     if not isinstance(raw_items, list) or not raw_items:
         _Table(document, f"{file}: top level").fail("item", "no [[item]] tables", "add at least one [[item]] with "
                                                     "code, title, authority, retention and an action",
