@@ -173,7 +173,7 @@ def propose(ctx: Context, action: str, as_of: datetime | None) -> None:
     moment = _day(as_of.date()) if as_of else archive.clock.now()
     assert moment is not None
     row = batch_ops.propose(archive, action=Action(action), as_of=moment, actor=ctx.actor)
-    click.echo(f"batch {row.id}: {row.details and row.details['records']} records proposed for {row.action}; "
+    click.echo(f"batch {row.id}: {(row.details or {}).get('records', 0)} records proposed for {row.action}; "
                f"it needs {archive.settings.disposition_approvers} approval(s)")
 
 
