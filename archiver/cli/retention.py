@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import click
 
@@ -23,8 +23,9 @@ from retention_policies.holds import HoldIndex
 from retention_policies.model import Action, Decision, Status
 
 
-def _day(value: date | None) -> datetime | None:
-    return None if value is None else datetime.combine(value, time(0, 0), tzinfo=UTC)
+def _as_of(archive: Archive, value: datetime | None) -> datetime:
+    """Midnight UTC of an --as-of date, or now."""
+    return datetime.combine(value.date(), time(0, 0), tzinfo=UTC) if value else archive.clock.now()
 
 
 @click.group()
@@ -138,8 +139,7 @@ def retention() -> None:
 def due(ctx: Context, as_of: datetime | None, show_all: bool, as_json: bool) -> None:
     """Read-only report: what is due for destruction, transfer or review, and why."""
     archive = ctx.archive()
-    now = _day(as_of.date()) if as_of else archive.clock.now()
-    assert now is not None
+    now = _as_of(archive, as_of)
     schedules = schedules_in_force(archive, actor=ctx.actor)
     counts: dict[str, int] = {}
     with archive.catalog.read() as conn:
@@ -170,8 +170,7 @@ def _print_decision(d: Decision, as_json: bool) -> None:
 def propose(ctx: Context, action: str, as_of: datetime | None) -> None:
     """Put every record due for an action into a batch awaiting approval."""
     archive = ctx.archive()
-    moment = _day(as_of.date()) if as_of else archive.clock.now()
-    assert moment is not None
+    moment = _as_of(archive, as_of)
     row = batch_ops.propose(archive, action=Action(action), as_of=moment, actor=ctx.actor)
     click.echo(f"batch {row.id}: {(row.details or {}).get('records', 0)} records proposed for {row.action}; "
                f"it needs {archive.settings.disposition_approvers} approval(s)")

@@ -122,24 +122,10 @@ def _hold(row: Any) -> HoldRow:
 # -- assignments and events --------------------------------------------------------------------------
 
 
-def save_assignment(conn: Connection, *, record_id: str, item_id: str, reason: str, assigned_by: str,
-                    assigned_at: datetime) -> None:
-    conn.execute(delete(t.ScheduleAssignment).where(t.ScheduleAssignment.record_id == record_id))
-    conn.execute(insert(t.ScheduleAssignment).values(record_id=record_id, item_id=item_id, reason=reason,
-                                                     assigned_by=assigned_by, assigned_at=assigned_at))
-
-
 def assignments(conn: Connection) -> dict[str, str]:
     """record id -> explicitly assigned schedule item (few records have one)."""
     query = select(t.ScheduleAssignment.record_id, t.ScheduleAssignment.item_id)
     return {record_id: item_id for record_id, item_id in conn.execute(query)}
-
-
-def save_event(conn: Connection, *, event_id: str, account_id: str | None, record_id: str | None, name: str,
-               at: datetime, recorded_by: str, recorded_at: datetime) -> None:
-    conn.execute(insert(t.RetentionEvent).values(id=event_id, account_id=account_id, record_id=record_id,
-                                                 name=name, at=at, recorded_by=recorded_by,
-                                                 recorded_at=recorded_at))
 
 
 def events(conn: Connection) -> tuple[dict[str, dict[str, datetime]], dict[str, dict[str, datetime]]]:
@@ -325,11 +311,3 @@ def insert_tombstones(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> No
 def tombstone(conn: Connection, record_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(t.Tombstone).where(t.Tombstone.record_id == record_id)).first()
     return None if row is None else dict(row._mapping)
-
-
-def tombstoned_ids(conn: Connection, record_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(record_ids), IN_CHUNK):
-        found.update(conn.scalars(select(t.Tombstone.record_id)
-                                  .where(t.Tombstone.record_id.in_(list(record_ids[start:start + IN_CHUNK])))))
-    return found

@@ -62,7 +62,7 @@ class Ledger:
     written: dict[str, dict[str, Any]] = field(default_factory=dict)  # compacted key -> sha256, size, records
     replaced: dict[str, str] = field(default_factory=dict)  # old object key -> its compacted successor
     moves: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)  # (key, offset) -> new
-    tombstones: list[dict[str, Any]] = field(default_factory=list)  # (record line, certificate) for rebuild
+    tombstones: list[dict[str, Any]] = field(default_factory=list)  # record-list lines + batch_id, for rebuild
     certificates: dict[str, dict[str, Any]] = field(default_factory=dict)  # batch id -> certificate body
 
     def locate(self, key: str, offset: int) -> tuple[str, int]:

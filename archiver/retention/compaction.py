@@ -47,12 +47,12 @@ class Move:
 
 @dataclass(frozen=True)
 class Compacted:
-    """The outcome for one object: deleted outright (``new_key`` None), rewritten, or untouched."""
+    """One object rewritten: where its kept records went."""
 
     old_key: str
-    new_key: str | None
-    sha256: str | None
-    size: int | None
+    new_key: str
+    sha256: str
+    size: int
     records: int
     moves: tuple[Move, ...]
 

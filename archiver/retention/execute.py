@@ -66,9 +66,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class _Plan:
-    deleted: list[dict[str, Any]]
-    written: list[dict[str, Any]]
-    results: list[compaction.Compacted]
+    deleted: list[dict[str, Any]]  # every object the disposition removes, rewritten ones included
+    results: list[compaction.Compacted]  # the rewrites
+
+    def written(self) -> list[dict[str, Any]]:
+        return [{"key": r.new_key, "sha256": r.sha256, "size": r.size, "records": r.records, "replaces": r.old_key}
+                for r in self.results]
 
 
 def execute(archive: Archive, batch_id: str, *, actor: str, yes: bool) -> Outcome:
@@ -82,8 +85,9 @@ def execute(archive: Archive, batch_id: str, *, actor: str, yes: bool) -> Outcom
         raise DispositionError(f"batch {batch_id} is {batch.status}; it needs its approvals first "
                                "(`arsip retention approve`)", code="bad_state")
     if batch.action != "destroy":
-        raise DispositionError(f"batch {batch_id} is a {batch.action}; this release executes destroy batches "
-                               "(transfers: `arsip retention transfer`)", code="bad_action")
+        raise DispositionError(f"batch {batch_id} is a {batch.action}; this release executes only destroy "
+                               "batches (transfer and accession need a confirmed receipt first: not yet "
+                               "available), so cancel it with `arsip retention cancel`", code="bad_action")
     schedules = schedules_in_force(archive, actor=actor)
     if not yes:
         return _dry_run(archive, batch, schedules)
@@ -109,10 +113,9 @@ def _decide(archive: Archive, conn: Connection, batch: BatchRow, schedules: Sche
     reader = FactsReader(conn)
     rows = {row.record_id: row for row in facts_for(conn, items)}
     skipped = {record_id: "already disposed of" for record_id in items if record_id not in rows}
-    decisions = list(evaluate((reader.facts(row) for row in rows.values()), schedules,
-                              active_holds(archive, conn), now))
     due = []
-    for decision in decisions:
+    for decision in evaluate((reader.facts(row) for row in rows.values()), schedules, active_holds(archive, conn),
+                             now):
         if decision.status is Status.HELD:
             skipped[decision.record_id] = f"under hold {', '.join(decision.holds)}"
         elif decision.status is not Status.DUE or str(decision.action) != batch.action:
@@ -164,7 +167,7 @@ def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: st
                      details={**(batch.details or {}), "pending_deletes": [o["key"] for o in plan.deleted]})
     outcome.destroyed = sorted(destroy)
     outcome.objects_deleted = [o["key"] for o in plan.deleted]
-    outcome.objects_compacted = [r.old_key for r in plan.results if r.new_key]
+    outcome.objects_compacted = [r.old_key for r in plan.results]
     publish(archive, load_batch(archive, batch.id))
     outcome.warnings += after_disposition(archive, signed)
     return outcome
@@ -178,7 +181,7 @@ def _compact(archive: Archive, conn: Connection, batch_id: str, refs: Sequence[S
     for ref in versions_in_objects(conn, [o["key"] for o in objects]):
         if ref.record_id not in destroy:
             kept.setdefault(ref.warc_key, []).append(ref)
-    plan = _Plan(deleted=[], written=[], results=[])
+    plan = _Plan(deleted=[], results=[])
     for obj in objects:
         staying = kept.get(obj["key"], [])
         members = compaction.scan_members(archive.store, obj["key"])
@@ -193,8 +196,6 @@ def _compact(archive: Archive, conn: Connection, batch_id: str, refs: Sequence[S
                                     new_key=compaction.compacted_key(obj["key"], batch_id), batch_id=batch_id,
                                     version=archive.settings.warc_version, now=now)
         plan.results.append(result)
-        plan.written.append({"key": result.new_key, "sha256": result.sha256, "size": result.size,
-                             "records": result.records, "replaces": obj["key"]})
         replace_object(conn, obj["key"], {**obj, "key": result.new_key, "sha256": result.sha256,
                                           "size": result.size, "records": result.records})
         _relocate(conn, result, staying)
@@ -215,7 +216,6 @@ def _offsets(key: str, staying: Iterable[StoredVersionRef]) -> set[int]:
 
 def _relocate(conn: Connection, result: compaction.Compacted, staying: Iterable[StoredVersionRef]) -> None:
     moved = compaction.moved_offsets(result)
-    assert result.new_key is not None
     for ref in staying:
         evidence = [{**e, "key": result.new_key, "offset": moved[int(e["offset"])]} for e in ref.evidence]
         relocate_version(conn, ref.log_index, warc_key=result.new_key, warc_offset=moved[ref.warc_offset],
@@ -253,7 +253,7 @@ def _certificate(archive: Archive, batch: BatchRow, schedules: ScheduleSet, due:
                         "by_item": [{"item": i, "title": schedules.item(i).title,
                                      "authority": schedules.item(i).authority, "records": n}
                                     for i, n in sorted(by_item.items())]},
-            **listed, "objects_deleted": plan.deleted, "objects_written": plan.written,
+            **listed, "objects_deleted": plan.deleted, "objects_written": plan.written(),
             "log": {"size": frontier.size, "root": frontier.root().hex()}}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from archiver.db.catalog import Connection
 from archiver.db.retention_rows import (
@@ -10,7 +10,6 @@ from archiver.db.retention_rows import (
     acted_on_records,
     assignments,
     events,
-    facts_for,
     record_facts,
 )
 from retention_policies.model import RecordFacts
@@ -32,9 +31,6 @@ class FactsReader:
 
     def all(self) -> Iterator[RecordFacts]:
         return (self.facts(row) for row in record_facts(self.conn))
-
-    def some(self, record_ids: Iterable[str]) -> list[RecordFacts]:
-        return [self.facts(row) for row in facts_for(self.conn, record_ids)]
 
     def facts(self, row: RecordFactRow) -> RecordFacts:
         acted_on = row.record_id in self._moderated or (row.platform, row.platform_id) in self._replied_to

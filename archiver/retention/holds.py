@@ -104,11 +104,11 @@ def get_hold(archive: Archive, hold_id: str) -> HoldRow:
 def active_holds(archive: Archive, conn: Connection) -> list[Hold]:
     """The active holds as the pure core sees them, query scopes turned into record ids now (a hold
     whose query matches nothing at the moment covers nothing and is left out)."""
-    held = [to_core(archive, row) for row in list_holds(conn, active_only=True)]
+    held = [_to_core(archive, row) for row in list_holds(conn, active_only=True)]
     return [h for h in held if h.scope.record_ids or h.scope.accounts or h.scope.posted_from or h.scope.posted_to]
 
 
-def to_core(archive: Archive, row: HoldRow) -> Hold:
+def _to_core(archive: Archive, row: HoldRow) -> Hold:
     spec = ScopeSpec.from_json(row.scope)
     records = set(spec.records)
     if spec.query:

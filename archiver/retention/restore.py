@@ -16,6 +16,7 @@ from archiver.db.retention_rows import (
     restore_identity,
     save_hold,
 )
+from archiver.retention.batches import BatchStatus
 from archiver.retention.certificate import DISPOSITION_PREFIX, Ledger, batch_key
 from archiver.retention.holds import latest_holds
 from archiver.store.base import BlobStore
@@ -30,7 +31,7 @@ def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Cou
     for batch in _latest_batches(store):
         items = [BatchItemRow(record_id=line["record_id"], item_id=line["item"],
                               eligible_on=date.fromisoformat(line["eligible_on"]),
-                              outcome="destroyed" if line["record_id"] in destroyed else batch.status)
+                              outcome=_outcome(line["record_id"] in destroyed, batch.status))
                  for line in _lines(store, batch_key(batch.id, "proposed.jsonl"))]
         insert_batch(conn, batch, items)
         counts["disposition_batches"] += 1
@@ -49,6 +50,13 @@ def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Cou
                          parent_platform_id=line.get("parent_platform_id"), posted_at=posted)
     counts["tombstones"] = len(rows)
     return counts
+
+
+def _outcome(destroyed: bool, status: str) -> str:
+    """An item's outcome as execution records it: destroyed, skipped (re-checked and kept), or still proposed."""
+    if destroyed:
+        return "destroyed"
+    return "skipped" if status == BatchStatus.EXECUTED else "proposed"
 
 
 def _latest_batches(store: BlobStore) -> list[BatchRow]:
