@@ -4,23 +4,57 @@ The core may not import those packages (dependencies point one way), so they reg
 entry points instead: ``arsip.commands`` adds `arsip` sub-commands, ``arsip.after_capture`` runs
 after every capture or import run (search keeps its index current this way), ``arsip.record_queries``
 answers "which records match this query" (hold scopes), ``arsip.forget_records`` takes destroyed
-records out of derived stores (the index) before disposition commits, and ``arsip.after_disposition``
-renders what a disposition leaves behind (the certificate PDF).
+records out of derived stores (the index) before disposition commits, ``arsip.after_disposition``
+renders what a disposition leaves behind (the certificate PDF), and ``arsip.transfer_packages``
+writes the package a transfer or accession sends to the receiving archive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
-from archiver.errors import ConfigError, InputError
+from archiver.errors import ArchiverError, ConfigError, InputError
 from archiver.wiring import Archive
 
 AfterCapture = Callable[[Archive], list[str]]  # returns warnings to show the operator
 RecordQuery = Callable[[Archive, str], set[str]]  # query text -> ids of every record it matches
 ForgetRecords = Callable[[Archive, Sequence[str]], None]
 AfterDisposition = Callable[[Archive, Mapping[str, Any]], list[str]]  # signed certificate -> warnings
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """What a transfer packager is asked to write: a new ``directory`` holding ``records``."""
+
+    identifier: str  # the package's name and External-Identifier (the disposition batch id)
+    directory: Path  # must not exist yet
+    rights: Mapping[str, str]  # record id -> its access restrictions (the schedule item's security class)
+    description: str
+
+
+@dataclass(frozen=True)
+class TransferSummary:
+    """A written package: its Payload-Oxum and the names of its top-level tag files (the manifests
+    and bag-info), which the archive keeps as its own evidence of what it sent."""
+
+    files: int
+    payload_bytes: int
+    payload_oxum: str
+    tag_files: tuple[str, ...]
+
+
+TransferPackager = Callable[[Archive, TransferRequest], TransferSummary]
+
+
+class PluginError(ArchiverError):
+    """A plugin refused its task with a coded error (its message says what to do)."""
+
+    code = "plugin_error"
 
 
 def plugin_commands() -> list[Any]:
@@ -45,15 +79,8 @@ def record_query(archive: Archive, query: str) -> set[str]:
         raise ConfigError("holds scoped by a search query need the search package; install arsip with its "
                           "search backends, or scope the hold by account, records or dates", code="no_search")
     resolve: RecordQuery = found[0].load()
-    try:
+    with _coded_errors("hold query", InputError):
         return resolve(archive, query)
-    except Exception as exc:
-        # A plugin's domain errors (a query syntax error) carry a stable code: report them as the
-        # operator's input problem, in one line; anything else is a bug and propagates as it is.
-        code = getattr(exc, "code", None)
-        if isinstance(code, str):
-            raise InputError(f"hold query: {str(exc).splitlines()[0]}", code=code) from None
-        raise
 
 
 def forget_records(archive: Archive, record_ids: Sequence[str]) -> None:
@@ -70,3 +97,29 @@ def after_disposition(archive: Archive, certificate: Mapping[str, Any]) -> list[
         hook: AfterDisposition = entry.load()
         warnings += hook(archive, certificate)
     return warnings
+
+
+def transfer_package(archive: Archive, request: TransferRequest) -> TransferSummary:
+    """Write a transfer package with the installed export package; its coded errors become one line."""
+    found = sorted(entry_points(group="arsip.transfer_packages"), key=lambda e: e.name)
+    if not found:
+        raise ConfigError("transfers need the export package (transfer packages); install arsip with it, "
+                          "or cancel the batch with `arsip retention cancel`", code="no_exporter")
+    packager: TransferPackager = found[0].load()
+    with _coded_errors("transfer package", PluginError):
+        return packager(archive, request)
+
+
+@contextmanager
+def _coded_errors(what: str, error: type[ArchiverError]) -> Iterator[None]:
+    """A plugin's domain errors (a query syntax error, an unreadable record) carry a stable code:
+    report them as ``error``, in one line; anything else is a bug and propagates as it is."""
+    try:
+        yield
+    except ArchiverError:
+        raise
+    except Exception as exc:
+        code = getattr(exc, "code", None)
+        if isinstance(code, str):
+            raise error(f"{what}: {str(exc).splitlines()[0]}", code=code) from None
+        raise

@@ -1,4 +1,5 @@
-"""Render what a disposition leaves behind (registered as ``arsip.after_disposition``)."""
+"""Export's part in disposition: the certificate PDF (``arsip.after_disposition``) and the transfer
+package (``arsip.transfer_packages``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from archiver.plugins import TransferRequest, TransferSummary
 from archiver.wiring import Archive
 from export.certificate_pdf import render_certificate_pdf
 from export.errors import ExportError
+from export.transfer import write_transfer_package
+from export.transfer_source import archive_records
 
 
 def certificate_pdf(archive: Archive, signed: Mapping[str, Any]) -> list[str]:
@@ -26,3 +30,15 @@ def certificate_pdf(archive: Archive, signed: Mapping[str, Any]) -> list[str]:
     except ExportError as exc:
         return [f"certificate PDF not written: {exc}"]
     return []
+
+
+def transfer_package(archive: Archive, request: TransferRequest) -> TransferSummary:
+    """Write a transfer or accession batch's NARA package: BagIt 1.0, WARC 1.0, metadata.csv."""
+    package = write_transfer_package(request.directory, identifier=request.identifier,
+                                     source_organization=archive.settings.agency or archive.origin,
+                                     bagging_date=archive.clock.now().date(),
+                                     records=archive_records(archive, request.rights),
+                                     description=request.description)
+    tag_files = tuple(sorted(p.name for p in package.path.iterdir() if p.is_file()))
+    return TransferSummary(files=package.files, payload_bytes=package.payload_bytes,
+                           payload_oxum=package.payload_oxum, tag_files=tag_files)

@@ -35,6 +35,15 @@ class Action(StrEnum):
     ACCESSION = "accession"  # legal custody moves to the archives (NARA, ANRI): permanent records
     REVIEW = "review"  # re-appraise (JRA "dinilai kembali")
 
+    @property
+    def done(self) -> str:
+        """How a record is described once the action was carried out on it."""
+        return _DONE[self]
+
+
+_DONE = {Action.DESTROY: "destroyed", Action.TRANSFER: "transferred", Action.ACCESSION: "accessioned",
+         Action.REVIEW: "reviewed"}
+
 
 class CutoffKind(StrEnum):
     NONE = "none"

@@ -12,8 +12,7 @@ from archiver.cli.main import Context, emit_json, pass_context, printable
 from archiver.db.queries import find_record_id, list_records, record_detail
 from archiver.db.retention_rows import tombstone
 from archiver.model import RecordKind, VersionState
-
-DONE = {"destroy": "destroyed", "transfer": "transferred", "accession": "accessioned"}
+from retention_policies.model import Action
 
 
 def _clip(text: str, width: int) -> str:
@@ -80,7 +79,7 @@ def show(ctx: Context, record: str, as_json: bool) -> None:
     click.echo(f"first seen {detail.first_seen_at:%Y-%m-%d %H:%M:%S}Z, "
                f"last seen {detail.last_seen_at:%Y-%m-%d %H:%M:%S}Z")
     if gone:
-        done = DONE.get(gone["action"], gone["action"])
+        done = Action(gone["action"]).done
         click.echo(f"{done} {gone['executed_at']:%Y-%m-%d %H:%M:%S}Z by disposition {gone['batch_id']} under "
                    f"{gone['item_id']} ({printable(gone['authority'])}); certificate {gone['certificate_key']}")
     for v in detail.versions:

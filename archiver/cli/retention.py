@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -12,7 +14,7 @@ from archiver.audit import audit
 from archiver.cli.main import Context, emit_json, pass_context, printable
 from archiver.db.retention_rows import list_batches, list_holds
 from archiver.retention import batches as batch_ops
-from archiver.retention.execute import execute
+from archiver.retention.execute import TRANSFERS, Outcome, confirm_receipt, execute
 from archiver.retention.facts import FactsReader
 from archiver.retention.holds import ScopeSpec, active_holds, create_hold, get_hold, release_hold
 from archiver.retention.object_holds import sync_object_holds
@@ -213,18 +215,52 @@ def batches(ctx: Context, as_json: bool) -> None:
 
 @retention.command("execute")
 @click.argument("batch_id")
-@click.option("--yes", is_flag=True, help="Really destroy (without it: a dry run that changes nothing).")
+@click.option("--yes", is_flag=True, help="Really carry it out (without it: a dry run that changes nothing).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Transfers: write the package under this directory (default ARSIP_HOME/transfers).")
 @pass_context
-def execute_(ctx: Context, batch_id: str, yes: bool) -> None:
-    """Carry out an approved batch: re-check holds, destroy, tombstone, certify."""
-    outcome = execute(ctx.archive(), batch_id, actor=ctx.actor, yes=yes)
-    verb = "would destroy" if outcome.dry_run else "destroyed"
-    click.echo(f"batch {batch_id}: {verb} {len(outcome.destroyed)} records; skipped {len(outcome.skipped)}")
+def execute_(ctx: Context, batch_id: str, yes: bool, out: Path | None) -> None:
+    """Carry out an approved batch: re-check holds, then destroy and certify, or write the transfer package."""
+    outcome = execute(ctx.archive(), batch_id, actor=ctx.actor, yes=yes, out=out)
+    if outcome.action in TRANSFERS:
+        _report(outcome, would=f"package for {outcome.action}", did=f"packaged for {outcome.action}")
+    else:
+        _report(outcome, would=outcome.action, did=Action(outcome.action).done)
+
+
+@retention.command("receipt")
+@click.argument("batch_id")
+@click.option("--reference", required=True,
+              help="The receiving archive's receipt: accession or transfer number, berita acara serah terima.")
+@click.option("--manifest", type=click.File("rb"),
+              help="The receiver's copy of manifest-sha256.txt; it must list exactly the files sent.")
+@click.option("--yes", is_flag=True, help="Really dispose of the records here (without it: a dry run).")
+@pass_context
+def receipt(ctx: Context, batch_id: str, reference: str, manifest: BinaryIO | None, yes: bool) -> None:
+    """Confirm a transfer's receipt: the records leave this archive, certified like a destruction."""
+    returned = manifest.read(MANIFEST_LIMIT + 1) if manifest else None
+    if returned is not None and len(returned) > MANIFEST_LIMIT:
+        raise click.UsageError(f"--manifest is larger than {MANIFEST_LIMIT // 1_000_000} MB; give the bag's "
+                               "manifest-sha256.txt, not the package")
+    outcome = confirm_receipt(ctx.archive(), batch_id, actor=ctx.actor, reference=reference,
+                              returned_manifest=returned, yes=yes)
+    _report(outcome, would=outcome.action, did=Action(outcome.action).done)
+
+
+MANIFEST_LIMIT = 200_000_000  # a manifest line is ~100 bytes: two million files
+
+
+def _report(outcome: Outcome, *, would: str, did: str) -> None:
+    verb = f"would {would}" if outcome.dry_run else did
+    click.echo(f"batch {outcome.batch_id}: {verb} {len(outcome.destroyed)} records; skipped {len(outcome.skipped)}")
     for record_id, why in sorted(outcome.skipped.items())[:50]:
         click.echo(f"  skipped {record_id}: {why}")
     if outcome.dry_run:
         click.echo(f"  objects in the affected partitions: {len(outcome.objects_compacted)}; "
-                   "run again with --yes to execute")
+                   "run again with --yes to carry it out")
+    elif outcome.package:
+        click.echo(f"  package written to {outcome.package}; send it, then confirm its receipt with "
+                   f"`arsip retention receipt {outcome.batch_id} --reference ...`")
     else:
         click.echo(f"  objects deleted {len(outcome.objects_deleted)}, rewritten {len(outcome.objects_compacted)}; "
                    f"certificate {outcome.certificate_key}")

@@ -102,7 +102,9 @@ def cancel(archive: Archive, batch_id: str, *, actor: str, reason: str) -> Batch
     require_officer(archive, actor, "cancel dispositions")
     with archive.catalog.begin() as conn:
         batch = load(conn, batch_id)
-        if batch.status not in (BatchStatus.PROPOSED, BatchStatus.APPROVED):
+        # A transfer awaiting its receipt can still be cancelled (the receiving archive refused the
+        # package): nothing has left the archive yet.
+        if batch.status not in (BatchStatus.PROPOSED, BatchStatus.APPROVED, BatchStatus.AWAITING_RECEIPT):
             raise DispositionError(f"batch {batch_id} is {batch.status} and can no longer be cancelled",
                                    code="bad_state")
         batch = replace(batch, status=BatchStatus.CANCELLED, details={**(batch.details or {}), "cancelled": reason})

@@ -7,6 +7,10 @@ and schedules in force *now*, writes tombstones and moved locations, takes the r
 search index, and writes the signed certificate just before it commits. Only after the commit are
 the old objects deleted; a crash in between leaves a certificate whose deletions are finished by
 running the same command again (and `arsip verify --archive` says so until then).
+
+Transfers and accessions first write their package (``archiver.retention.transfer``) and wait; the
+records leave this archive through the same path only once the receipt is confirmed
+(:func:`confirm_receipt`), so a package that never arrives loses nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from archiver.audit import audit
@@ -39,15 +44,25 @@ from archiver.errors import StoreError
 from archiver.integrity.merkle import MerkleFrontier
 from archiver.plugins import after_disposition, forget_records
 from archiver.retention import compaction
-from archiver.retention.batches import BatchStatus, DispositionError, load, publish
+from archiver.retention.batches import BatchStatus, DispositionError, items_of, load, publish
 from archiver.retention.certificate import CERTIFICATE_SCHEMA, batch_key, jsonl, sign
 from archiver.retention.facts import FactsReader
 from archiver.retention.holds import active_holds, require_officer
 from archiver.retention.object_holds import sync_object_holds
 from archiver.retention.schedules import schedules_in_force
+from archiver.retention.transfer import (
+    PACKAGED,
+    check_returned_manifest,
+    discard_package,
+    package_directory,
+    receipt_record,
+    write_package,
+)
 from archiver.wiring import Archive
 from retention_policies.evaluate import evaluate
-from retention_policies.model import Decision, ScheduleSet, Status
+from retention_policies.model import Action, Decision, ScheduleSet, Status
+
+TRANSFERS = (str(Action.TRANSFER), str(Action.ACCESSION))
 
 
 @dataclass
@@ -56,11 +71,13 @@ class Outcome:
 
     batch_id: str
     dry_run: bool
-    destroyed: list[str] = field(default_factory=list)
+    action: str = str(Action.DESTROY)
+    destroyed: list[str] = field(default_factory=list)  # records that left (or would leave) the archive
     skipped: dict[str, str] = field(default_factory=dict)  # record id -> why (held, not due, gone)
     objects_deleted: list[str] = field(default_factory=list)
     objects_compacted: list[str] = field(default_factory=list)
     certificate_key: str | None = None
+    package: str | None = None  # a transfer's package directory, once written
     warnings: list[str] = field(default_factory=list)
 
 
@@ -74,31 +91,113 @@ class _Plan:
                 for r in self.results]
 
 
-def execute(archive: Archive, batch_id: str, *, actor: str, yes: bool) -> Outcome:
-    """Dry run unless ``yes``; with ``yes``, destroy and certify (see the module docstring)."""
+def execute(archive: Archive, batch_id: str, *, actor: str, yes: bool, out: Path | None = None) -> Outcome:
+    """Dry run unless ``yes``; with ``yes``, destroy and certify, or write a transfer's package under
+    ``out`` (default ``<home>/transfers``) and wait for its receipt (see the module docstring)."""
     require_officer(archive, actor, "execute dispositions")
-    with archive.catalog.read() as conn:
-        batch = load(conn, batch_id)
+    batch = load_batch(archive, batch_id)
     if batch.status == BatchStatus.EXECUTED:
         return _finish_deletes(archive, batch, actor)
+    if batch.status == BatchStatus.AWAITING_RECEIPT:
+        raise DispositionError(f"batch {batch_id}'s package was written to {_package_path(batch)}; once the "
+                               "receiving archive confirms it, run `arsip retention receipt "
+                               f"{batch_id} --reference ...`", code="awaiting_receipt")
     if batch.status != BatchStatus.APPROVED:
         raise DispositionError(f"batch {batch_id} is {batch.status}; it needs its approvals first "
                                "(`arsip retention approve`)", code="bad_state")
-    if batch.action != "destroy":
-        raise DispositionError(f"batch {batch_id} is a {batch.action}; this release executes only destroy "
-                               "batches (transfer and accession need a confirmed receipt first: not yet "
-                               "available), so cancel it with `arsip retention cancel`", code="bad_action")
+    if batch.action not in (str(Action.DESTROY), *TRANSFERS):
+        raise DispositionError(f"batch {batch_id} asks for {batch.action}: a person re-appraises those records "
+                               "and assigns them a new schedule item; nothing is executed, so cancel the batch "
+                               "with `arsip retention cancel`", code="bad_action")
     schedules = schedules_in_force(archive, actor=actor)
     if not yes:
         return _dry_run(archive, batch, schedules)
-    outcome = _commit(archive, batch, schedules, actor)
-    audit(archive, actor=actor, action="disposition.execute", target=f"disposition:{batch_id}",
-          details={"destroyed": len(outcome.destroyed), "skipped": len(outcome.skipped),
-                   "certificate": outcome.certificate_key})
-    finished = _finish_deletes(archive, load_batch(archive, batch_id), actor)
+    if batch.action in TRANSFERS:
+        return _package(archive, batch, schedules, actor, package_directory(archive, batch.id, out))
+    return _dispose(archive, batch, schedules, actor)
+
+
+def confirm_receipt(archive: Archive, batch_id: str, *, actor: str, reference: str,
+                    returned_manifest: bytes | None, yes: bool) -> Outcome:
+    """The receiving archive has the package: dispose of its records here (dry run unless ``yes``).
+
+    ``returned_manifest``, when given, is the receiver's copy of the payload manifest and must match
+    the one sent. Records that came under a hold since the package was written stay here.
+    """
+    require_officer(archive, actor, "confirm transfer receipts")
+    if not reference.strip():
+        raise DispositionError("give the receiving archive's receipt reference (accession or transfer number, "
+                               "berita acara number) with --reference", code="receipt_reference_required")
+    batch = load_batch(archive, batch_id)
+    if batch.status != BatchStatus.AWAITING_RECEIPT:
+        raise DispositionError(f"batch {batch_id} is {batch.status}; only a transfer whose package was written "
+                               "awaits a receipt", code="bad_state")
+    if returned_manifest is not None:
+        check_returned_manifest(archive, batch_id, returned_manifest)
+    packaged = {i.record_id for i in items_of(archive, batch_id) if i.outcome == "packaged"}
+    schedules = schedules_in_force(archive, actor=actor)
+    if not yes:
+        return _dry_run(archive, batch, schedules, only=packaged)
+    transfer = receipt_record((batch.details or {})["package"], reference=reference.strip(), confirmed_by=actor,
+                              confirmed_at=isoformat_z(archive.clock.now()), returned_manifest=returned_manifest)
+    outcome = _dispose(archive, batch, schedules, actor, only=packaged, transfer=transfer)
+    if outcome.skipped:
+        outcome.warnings.append(f"{len(outcome.skipped)} packaged records stay here (held or no longer due); the "
+                                "package sent holds copies of them: tell the receiving archive")
+    return outcome
+
+
+def _dispose(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: str, *,
+             only: set[str] | None = None, transfer: dict[str, Any] | None = None) -> Outcome:
+    outcome = _commit(archive, batch, schedules, actor, only=only, transfer=transfer)
+    audit(archive, actor=actor, action="disposition.execute", target=f"disposition:{batch.id}",
+          details={"action": batch.action, "disposed": len(outcome.destroyed), "skipped": len(outcome.skipped),
+                   "certificate": outcome.certificate_key,
+                   "receipt": transfer["receipt"]["reference"] if transfer else None})
+    finished = _finish_deletes(archive, load_batch(archive, batch.id), actor)
     outcome.warnings += finished.warnings
     sync_object_holds(archive)  # compacted objects that kept held records get their legal hold
     return outcome
+
+
+def _package(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: str, directory: Path) -> Outcome:
+    """Write the package of what is due, then record it, unless a hold appeared meanwhile."""
+    outcome = Outcome(batch_id=batch.id, dry_run=False, action=batch.action)
+    with archive.catalog.read() as conn:
+        due, _skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now())
+    if not due:
+        raise DispositionError(f"no record of batch {batch.id} can be transferred now (all held, gone or no "
+                               "longer due); nothing was written", code="nothing_to_do")
+    package = write_package(archive, batch.id, due, schedules, directory)
+    try:
+        with archive.catalog.begin() as conn:
+            archive.catalog.lock_log_head(conn)  # hold creation takes it too: none can slip in unseen
+            again, outcome.skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now())
+            changed = {d.record_id for d in due} - {d.record_id for d in again}
+            if changed:
+                raise DispositionError(f"{len(changed)} records of batch {batch.id} came under a hold or stopped "
+                                       "being due while the package was written; the package was removed: run "
+                                       "the command again", code="changed_while_packaging")
+            set_item_outcomes(conn, batch.id, {**{d.record_id: "packaged" for d in due},
+                                               **{r: "skipped" for r in outcome.skipped}})
+            update_batch(conn, batch.id, status=BatchStatus.AWAITING_RECEIPT,
+                         details={**(batch.details or {}), "package": package})
+    except BaseException:
+        discard_package(directory)
+        raise
+    archive.store.put_bytes(batch_key(batch.id, PACKAGED), jsonl([{"record_id": d.record_id} for d in due]),
+                            content_type="application/x-ndjson")
+    publish(archive, load_batch(archive, batch.id))
+    audit(archive, actor=actor, action="disposition.package", target=f"disposition:{batch.id}",
+          details={"records": len(due), "skipped": len(outcome.skipped), "path": package["path"],
+                   "payload_oxum": package["payload_oxum"]})
+    outcome.destroyed = sorted(d.record_id for d in due)
+    outcome.package = package["path"]
+    return outcome
+
+
+def _package_path(batch: BatchRow) -> str:
+    return str((batch.details or {}).get("package", {}).get("path", "?"))
 
 
 def load_batch(archive: Archive, batch_id: str) -> BatchRow:
@@ -106,10 +205,10 @@ def load_batch(archive: Archive, batch_id: str) -> BatchRow:
         return load(conn, batch_id)
 
 
-def _decide(archive: Archive, conn: Connection, batch: BatchRow, schedules: ScheduleSet,
-            now: datetime) -> tuple[list[Decision], dict[str, str], dict[str, RecordFactRow]]:
-    """Re-evaluate the batch's records now: (to destroy, skipped with reasons, their catalog facts)."""
-    items = {i.record_id: i for i in batch_items(conn, batch.id)}
+def _decide(archive: Archive, conn: Connection, batch: BatchRow, schedules: ScheduleSet, now: datetime,
+            only: set[str] | None = None) -> tuple[list[Decision], dict[str, str], dict[str, RecordFactRow]]:
+    """Re-evaluate the batch's records (or ``only`` those) now: (due, skipped with reasons, their facts)."""
+    items = {i.record_id: i for i in batch_items(conn, batch.id) if only is None or i.record_id in only}
     reader = FactsReader(conn)
     rows = {row.record_id: row for row in facts_for(conn, items)}
     skipped = {record_id: "already disposed of" for record_id in items if record_id not in rows}
@@ -127,10 +226,10 @@ def _decide(archive: Archive, conn: Connection, batch: BatchRow, schedules: Sche
     return due, skipped, rows
 
 
-def _dry_run(archive: Archive, batch: BatchRow, schedules: ScheduleSet) -> Outcome:
-    outcome = Outcome(batch_id=batch.id, dry_run=True)
+def _dry_run(archive: Archive, batch: BatchRow, schedules: ScheduleSet, only: set[str] | None = None) -> Outcome:
+    outcome = Outcome(batch_id=batch.id, dry_run=True, action=batch.action)
     with archive.catalog.read() as conn:
-        due, outcome.skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now())
+        due, outcome.skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now(), only)
         outcome.destroyed = [d.record_id for d in due]
         refs = list(version_refs(conn, outcome.destroyed))
         objects = objects_in_partitions(conn, {_partition(r.warc_key) for r in refs})
@@ -138,12 +237,13 @@ def _dry_run(archive: Archive, batch: BatchRow, schedules: ScheduleSet) -> Outco
     return outcome
 
 
-def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: str) -> Outcome:
-    outcome = Outcome(batch_id=batch.id, dry_run=False)
+def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: str, *, only: set[str] | None,
+            transfer: dict[str, Any] | None) -> Outcome:
+    outcome = Outcome(batch_id=batch.id, dry_run=False, action=batch.action)
     now = archive.clock.now()
     with archive.catalog.begin() as conn:
         head = archive.catalog.lock_log_head(conn)
-        due, outcome.skipped, rows = _decide(archive, conn, batch, schedules, now)
+        due, outcome.skipped, rows = _decide(archive, conn, batch, schedules, now, only)
         if not due:
             raise DispositionError(f"no record of batch {batch.id} can be disposed of now "
                                    f"({len(outcome.skipped)} held, gone or no longer due); nothing was changed",
@@ -156,11 +256,13 @@ def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: st
         forget_records(archive, sorted(destroy))
         body = _certificate(archive, batch, schedules, due, rows, refs, plan, actor, now,
                             MerkleFrontier.from_json(head.frontier))
+        if transfer is not None:
+            body["transfer"] = transfer
         signed = sign(body, archive.signer())
         outcome.certificate_key = batch_key(batch.id, "certificate.json")
         archive.store.put_bytes(outcome.certificate_key, json.dumps(signed, indent=1, ensure_ascii=False).encode(),
                                 content_type="application/json", if_absent=True)
-        set_item_outcomes(conn, batch.id, {**{d.record_id: "destroyed" for d in due},
+        set_item_outcomes(conn, batch.id, {**{d.record_id: Action(batch.action).done for d in due},
                                            **{r: "skipped" for r in outcome.skipped}})
         update_batch(conn, batch.id, status=BatchStatus.EXECUTED, executed_by=actor, executed_at=now,
                      certificate_key=outcome.certificate_key,

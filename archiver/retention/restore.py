@@ -19,7 +19,9 @@ from archiver.db.retention_rows import (
 from archiver.retention.batches import BatchStatus
 from archiver.retention.certificate import DISPOSITION_PREFIX, Ledger, batch_key
 from archiver.retention.holds import latest_holds
+from archiver.retention.transfer import PACKAGED
 from archiver.store.base import BlobStore
+from retention_policies.model import Action
 
 
 def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Counter[str]:
@@ -27,11 +29,14 @@ def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Cou
     for hold in latest_holds(store):
         save_hold(conn, hold)
         counts["holds"] += 1
-    destroyed = {row["record_id"]: row for row in ledger.tombstones}
+    disposed = {(row["batch_id"], row["record_id"]) for row in ledger.tombstones}
     for batch in _latest_batches(store):
+        packaged = ({line["record_id"] for line in _lines(store, batch_key(batch.id, PACKAGED))}
+                    if store.head(batch_key(batch.id, PACKAGED)) else None)
         items = [BatchItemRow(record_id=line["record_id"], item_id=line["item"],
                               eligible_on=date.fromisoformat(line["eligible_on"]),
-                              outcome=_outcome(line["record_id"] in destroyed, batch.status))
+                              outcome=_outcome(line["record_id"], batch, (batch.id, line["record_id"]) in disposed,
+                                               packaged))
                  for line in _lines(store, batch_key(batch.id, "proposed.jsonl"))]
         insert_batch(conn, batch, items)
         counts["disposition_batches"] += 1
@@ -52,11 +57,16 @@ def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Cou
     return counts
 
 
-def _outcome(destroyed: bool, status: str) -> str:
-    """An item's outcome as execution records it: destroyed, skipped (re-checked and kept), or still proposed."""
-    if destroyed:
-        return "destroyed"
-    return "skipped" if status == BatchStatus.EXECUTED else "proposed"
+def _outcome(record_id: str, batch: BatchRow, disposed: bool, packaged: set[str] | None) -> str:
+    """An item's outcome as execution records it: destroyed (or transferred...), skipped (re-checked and
+    kept), packaged (a transfer awaiting its receipt), or still proposed."""
+    if disposed:
+        return Action(batch.action).done
+    if batch.status == BatchStatus.EXECUTED:
+        return "skipped"
+    if packaged is not None:
+        return "packaged" if record_id in packaged else "skipped"
+    return "proposed"
 
 
 def _latest_batches(store: BlobStore) -> list[BatchRow]:

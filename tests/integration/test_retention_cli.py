@@ -7,6 +7,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bagit
 import pytest
 from click.testing import CliRunner, Result
 
@@ -16,6 +17,7 @@ from tests.support.cli import isolate_home
 
 OFFICER = "cli:officer"
 LATER = FixedClock(datetime(2031, 1, 1, tzinfo=UTC))  # the demo's posts are past GRS 6.4's three years
+PERMANENT = Path(__file__).parent.parent / "data" / "schedules" / "permanent.toml"
 
 
 @pytest.fixture
@@ -84,3 +86,28 @@ def test_bad_hold_input_is_one_line_and_changes_nothing(home: Path) -> None:
     result = run("holds", "create", "--matter", "M", "--reason", "r", "--issuer", "i")
     assert result.exit_code != 0 and "needs a scope" in result.stderr
     assert run("holds", "list").output == ""
+
+
+def test_cli_transfer_waits_for_its_receipt_and_keeps_held_records(home: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARSIP_RETENTION_SCHEDULES", str(PERMANENT))
+    target = record_ids()[0]
+    run("holds", "create", "--matter", "Doe v. City", "--reason", "r", "--issuer", "counsel", "--record", target)
+    batch_id = run("retention", "propose", "--action", "accession").output.split()[1].rstrip(":")
+    assert run("retention", "approve", batch_id).exit_code == 0
+    assert "would package for accession" in run("retention", "execute", batch_id).output
+    packaged = run("retention", "execute", batch_id, "--yes", "--out", str(tmp_path / "out"))
+    assert packaged.exit_code == 0 and "package written to" in packaged.output, packaged.output
+    package = tmp_path / "out" / batch_id
+    bagit.Bag(str(package)).validate()
+
+    wrong = tmp_path / "wrong-manifest.txt"
+    wrong.write_bytes((package / "manifest-sha256.txt").read_bytes()[:-40])
+    refused = run("retention", "receipt", batch_id, "--reference", "AN-1", "--manifest", str(wrong), "--yes")
+    assert refused.exit_code == 1 and "differs from the one sent" in refused.stderr.strip().splitlines()[-1]
+    done = run("retention", "receipt", batch_id, "--reference", "AN-1", "--manifest",
+               str(package / "manifest-sha256.txt"), "--yes")
+    assert done.exit_code == 0 and "accessioned" in done.output, done.output
+    assert "accessioned" not in run("records", "show", target).output  # the held record never left
+    assert "accessioned" in run("records", "show", record_ids()[-1]).output
+    assert run("verify", "--archive").exit_code == 0
