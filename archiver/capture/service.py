@@ -15,10 +15,13 @@ from archiver.audit import audit
 from archiver.capture.recovery import recover
 from archiver.capture.session import CaptureSession
 from archiver.clock import isoformat_z
+from archiver.db.queries import run_object_keys
 from archiver.errors import ArchiverError
 from archiver.integrity.publish import write_checkpoint
 from archiver.model import AccountInfo, Problem, ProblemCode, RunInfo, RunStatus, SourceKind
+from archiver.retention.object_locks import sync_object_locks
 from archiver.wiring import Archive
+from retention_policies.errors import PolicyError
 
 RUNS_PREFIX = "runs/"
 
@@ -46,6 +49,7 @@ class RunSummary:
     problems: tuple[Problem, ...]
     checkpoint_size: int | None
     timestamp_problem: str | None = None
+    lock_problem: str | None = None  # the run's objects could not be given their Object Lock
 
 
 def new_run_id(now: datetime) -> str:
@@ -58,7 +62,8 @@ def run_capture(archive: Archive, account: AccountInfo, collector: Collector, *,
 
     Platform failures (``ArchiverError``) are recorded as coded problems; whatever was captured
     before the failure is still committed and signed. Anything else is a bug: the run is marked
-    failed, its spool kept for inspection, and the exception re-raised.
+    failed, its spool kept for inspection, and the exception re-raised. Once everything is committed
+    the run's WARC objects get their Object Lock (see :func:`_lock_objects`).
     """
     recover(archive)
     catalog = archive.catalog
@@ -94,12 +99,32 @@ def run_capture(archive: Archive, account: AccountInfo, collector: Collector, *,
     _finish(archive, session, status)
     published = write_checkpoint(archive)
     session.spool.remove()
+    locks, lock_problem = _lock_objects(archive, run.id)
     audit(archive, actor=actor, action="capture", target=f"account:{account.id}", outcome=str(status),
-          details={"run": run.id, "collector": collector.name, "counts": dict(session.counts)})
+          details={"run": run.id, "collector": collector.name, "counts": dict(session.counts), **locks})
     return RunSummary(run_id=run.id, account=account, status=status, counts=dict(session.counts),
                       problems=tuple(session.problems),
                       checkpoint_size=published.row.size if published else None,
-                      timestamp_problem=published.timestamp_problem if published else None)
+                      timestamp_problem=published.timestamp_problem if published else None,
+                      lock_problem=lock_problem)
+
+
+def _lock_objects(archive: Archive, run_id: str) -> tuple[dict[str, Any], str | None]:
+    """Give the run's WARC objects their Object Lock now: retention until their records' disposition
+    date, and a legal hold when a hold already covers one of their records (rather than at the next
+    `arsip holds sync`). Everything is committed and checkpointed by then, so a failure is reported
+    with the run, not raised: the capture stands and a later `arsip holds sync` applies the locks."""
+    if not archive.store.supports_object_lock:
+        return {}, None
+    with archive.catalog.read() as conn:
+        keys = run_object_keys(conn, run_id)
+    try:
+        changes = sync_object_locks(archive, keys)
+    except (ArchiverError, PolicyError) as exc:
+        problem = f"Object Lock not applied to the run's {len(keys)} objects: {exc}; run `arsip holds sync` once fixed"
+        return {"locks": {"failed": len(keys), "problem": str(exc)}}, problem
+    return {"locks": {"legal_holds_set": len(changes.locked), "retention_extended": len(changes.extended),
+                      "undated": len(changes.undated)}}, None
 
 
 def _abandon(archive: Archive, session: CaptureSession) -> None:

@@ -104,7 +104,7 @@ def report(summary: RunSummary, as_json: bool) -> None:
     if as_json:
         emit_json({"run": summary.run_id, "account": summary.account.handle, "status": str(summary.status),
                    "counts": dict(summary.counts), "problems": [p.as_dict() for p in summary.problems],
-                   "checkpoint": summary.checkpoint_size})
+                   "checkpoint": summary.checkpoint_size, "lock_problem": summary.lock_problem})
         return
     counts = summary.counts
     changes = ", ".join(f"{counts[k]} {k}" for k in ChangeKind if counts.get(k))
@@ -115,6 +115,8 @@ def report(summary: RunSummary, as_json: bool) -> None:
                    err=True)
     if summary.timestamp_problem:
         click.echo(f"  time-stamp not obtained: {summary.timestamp_problem}", err=True)
+    if summary.lock_problem:
+        click.echo(f"  warning: {summary.lock_problem}", err=True)
 
 
 def refresh_derived(archive: Archive) -> None:

@@ -158,3 +158,9 @@ def iter_leaves(conn: Connection, chunk: int = 5000) -> Iterator[tuple[int, str]
 
 def warc_object_keys(conn: Connection) -> set[str]:
     return set(conn.execute(select(t.WarcObject.key)).scalars())
+
+
+def run_object_keys(conn: Connection, run_id: str) -> list[str]:
+    """The WARC objects a capture run wrote (by the indexed run id, not by scanning keys)."""
+    return list(conn.execute(select(t.WarcObject.key).where(t.WarcObject.run_id == run_id)
+                             .order_by(t.WarcObject.key)).scalars())

@@ -9,7 +9,7 @@ test_s3_object_lock.py against what moto does enforce.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from archiver.model import Platform
 from archiver.retention import batches
 from archiver.retention.execute import execute
 from archiver.retention.holds import ScopeSpec, create_hold, release_hold
-from archiver.retention.object_holds import sync_object_holds
+from archiver.retention.object_locks import sync_object_locks
 from archiver.simulator.synthetic import SyntheticCollector, SyntheticPlan
 from archiver.verify.archive import verify_archive
 from archiver.wiring import Archive, init_archive, open_archive
@@ -47,7 +47,10 @@ def s3_archive(tmp_path: Path) -> Iterator[Archive]:
         account = add_account(archive, new_account(Platform.MASTODON, handle="cityhall@social.example.gov",
                                                    url="https://social.example.gov/@cityhall", clock=archive.clock),
                               actor="test")
-        run_capture(archive, account, SyntheticCollector(SyntheticPlan(versions=120, page_size=20)))
+        # Posted long enough ago that no disposition date lies ahead of the wall clock moto judges by:
+        # the objects get no retention, so the disposition below may delete them.
+        plan = SyntheticPlan(versions=120, page_size=20, start=datetime(2020, 1, 1, tzinfo=UTC))
+        run_capture(archive, account, SyntheticCollector(plan))
         archive.close()
         later = open_archive(settings, clock=FixedClock(SystemClock().now() + timedelta(days=5 * 365)))
         yield later
@@ -64,7 +67,7 @@ def test_object_legal_hold_follows_holds_and_held_records_survive_disposition(s3
         record_id = str(conn.scalar(select(t.Record.id).order_by(t.Record.id)))
     hold = create_hold(s3_archive, matter="M", reason="r", issuer="i", scope=ScopeSpec(records=(record_id,)),
                        actor="counsel")
-    changes = sync_object_holds(s3_archive)
+    changes = sync_object_locks(s3_archive)
     assert held_object(s3_archive, record_id) in changes.locked
     assert s3_archive.store.head(held_object(s3_archive, record_id)).legal_hold  # type: ignore[union-attr]
 
@@ -77,5 +80,5 @@ def test_object_legal_hold_follows_holds_and_held_records_survive_disposition(s3
     assert verify_archive(s3_archive.store, origin=s3_archive.origin, catalog=s3_archive.catalog).ok
 
     release_hold(s3_archive, hold.id, reason="closed", actor=OFFICER)
-    assert moved_to in sync_object_holds(s3_archive).unlocked
+    assert moved_to in sync_object_locks(s3_archive).unlocked
     assert not s3_archive.store.head(moved_to).legal_hold  # type: ignore[union-attr]
