@@ -23,12 +23,14 @@ def certificate_pdf(archive: Archive, signed: Mapping[str, Any]) -> list[str]:
     """
     body = signed["certificate"]
     listed = body["list"]["key"]
-    records = (json.loads(line) for line in archive.store.get_bytes(listed).splitlines() if line.strip())
     key = listed.rsplit("/", 1)[0] + "/certificate.pdf"
-    try:
-        archive.store.put_bytes(key, render_certificate_pdf(signed, records), content_type="application/pdf")
-    except ExportError as exc:
-        return [f"certificate PDF not written: {exc}"]
+    with archive.store.open(listed) as lines:  # streamed: the list of a large disposition is tens of MB
+        records = (json.loads(line) for line in lines if line.strip())
+        try:
+            pdf = render_certificate_pdf(signed, records)
+        except ExportError as exc:
+            return [f"certificate PDF not written: {exc}"]
+    archive.store.put_bytes(key, pdf, content_type="application/pdf")
     return []
 
 

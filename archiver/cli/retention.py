@@ -12,12 +12,13 @@ import click
 
 from archiver.audit import audit
 from archiver.cli.main import Context, emit_json, pass_context, printable
-from archiver.db.retention_rows import list_batches, list_holds
+from archiver.db.retention_rows import list_assignments, list_batches, list_events, list_holds
 from archiver.retention import batches as batch_ops
+from archiver.retention import classify
 from archiver.retention.execute import TRANSFERS, Outcome, confirm_receipt, execute
 from archiver.retention.facts import FactsReader
 from archiver.retention.holds import ScopeSpec, active_holds, create_hold, get_hold, release_hold
-from archiver.retention.object_holds import sync_object_holds
+from archiver.retention.object_locks import sync_object_locks
 from archiver.retention.schedules import schedules_in_force
 from archiver.wiring import Archive
 from retention_policies.evaluate import evaluate
@@ -115,17 +116,20 @@ def release(ctx: Context, hold_id: str, reason: str) -> None:
 @holds.command("sync")
 @pass_context
 def sync(ctx: Context) -> None:
-    """Make S3 Object Lock legal holds match the active holds (e.g. after captures; safe to schedule)."""
+    """Make every object's Object Lock match its records: legal holds, retention to the schedule's date."""
     _sync_locks(ctx.archive())
 
 
 def _sync_locks(archive: Archive) -> None:
     if not archive.store.supports_object_lock:
         return
-    changes = sync_object_holds(archive)
+    changes = sync_object_locks(archive)
     audit(archive, actor="arsip", action="hold.object_locks", target=None,
-          details={"locked": len(changes.locked), "unlocked": len(changes.unlocked)})
-    click.echo(f"object legal holds: {len(changes.locked)} set, {len(changes.unlocked)} cleared")
+          details={"locked": len(changes.locked), "unlocked": len(changes.unlocked),
+                   "extended": len(changes.extended), "undated": len(changes.undated)})
+    click.echo(f"object locks: {len(changes.locked)} legal holds set, {len(changes.unlocked)} cleared, "
+               f"{len(changes.extended)} retentions extended, {len(changes.undated)} objects hold records "
+               "with no disposition date yet")
 
 
 @click.group()
@@ -163,6 +167,52 @@ def _print_decision(d: Decision, as_json: bool) -> None:
     held = f" held by {', '.join(data['holds'])}" if data["holds"] else ""
     click.echo(f"{data['record_id']}  {data['status']:8} {data['action']:10} {data['eligible_on'] or '-'}  "
                f"{data['item_id']} ({printable(data['authority'])}){held}")
+
+
+@retention.command("assign")
+@click.argument("record_ids", nargs=-1, required=True)
+@click.option("--item", "item_id", help="Schedule item id, e.g. nara-grs/6.4-010.")
+@click.option("--clear", is_flag=True, help="Remove the assignment: the records match by their facts again.")
+@click.option("--reason", required=True, help="Why (recorded and audited).")
+@pass_context
+def assign(ctx: Context, record_ids: tuple[str, ...], item_id: str | None, clear: bool, reason: str) -> None:
+    """File records under a schedule item explicitly (overrides matching; records officers only)."""
+    if clear == (item_id is not None):
+        raise click.UsageError("give either --item ITEM or --clear")
+    change = classify.assign(ctx.archive(), record_ids, item_id=item_id, reason=reason, actor=ctx.actor)
+    click.echo(f"{len(change.records)} records " + (f"filed under {item_id}" if item_id else "match by their facts"))
+
+
+@retention.command("event")
+@click.argument("name")
+@click.option("--account", "account_id", help="The account the event happened to (covers all its records).")
+@click.option("--record", "record_ids", multiple=True, help="A record the event happened to (repeatable).")
+@click.option("--at", type=click.DateTime(["%Y-%m-%d"]), help="When it happened (default today).")
+@pass_context
+def event(ctx: Context, name: str, account_id: str | None, record_ids: tuple[str, ...], at: datetime | None) -> None:
+    """Record an event that starts a retention period (final_action, account_closed, no_longer_needed)."""
+    archive = ctx.archive()
+    rows = classify.record_event(archive, name, at=_as_of(archive, at), account_id=account_id,
+                                 record_ids=record_ids, actor=ctx.actor)
+    click.echo(f"event {name} recorded for {len(rows)} " + ("account" if account_id else "records"))
+
+
+@retention.command("events")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def events(ctx: Context, as_json: bool) -> None:
+    """List recorded retention events and explicit schedule assignments."""
+    with ctx.archive().catalog.read() as conn:
+        recorded, assigned = list_events(conn), list_assignments(conn)
+    if as_json:
+        emit_json({"events": [asdict(e) for e in recorded], "assignments": assigned})
+        return
+    for e in recorded:
+        target = f"account {e.account_id}" if e.account_id else f"record {e.record_id}"
+        click.echo(f"{e.at:%Y-%m-%d}  {e.name:20} {target}  (by {e.recorded_by})")
+    for a in assigned:
+        click.echo(f"{a['assigned_at']:%Y-%m-%d}  assigned {a['record_id']} -> {a['item_id']}  "
+                   f"(by {a['assigned_by']}: {printable(a['reason'])})")
 
 
 @retention.command("propose")

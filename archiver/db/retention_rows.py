@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
@@ -140,6 +141,49 @@ def events(conn: Connection) -> tuple[dict[str, dict[str, datetime]], dict[str, 
     return by_account, by_record
 
 
+@dataclass(frozen=True)
+class RetentionEventRow:
+    id: str
+    account_id: str | None
+    record_id: str | None
+    name: str
+    at: datetime
+    recorded_by: str
+    recorded_at: datetime
+
+
+def save_assignments(conn: Connection, record_ids: Sequence[str], *, item_id: str | None, reason: str, by: str,
+                     at: datetime) -> None:
+    """File records under ``item_id``, replacing earlier assignments; None removes them."""
+    for start in range(0, len(record_ids), IN_CHUNK):
+        chunk = list(record_ids[start:start + IN_CHUNK])
+        conn.execute(delete(t.ScheduleAssignment).where(t.ScheduleAssignment.record_id.in_(chunk)))
+        if item_id is not None:
+            conn.execute(insert(t.ScheduleAssignment), [{"record_id": r, "item_id": item_id, "reason": reason,
+                                                         "assigned_by": by, "assigned_at": at} for r in chunk])
+
+
+def save_event(conn: Connection, row: RetentionEventRow) -> None:
+    conn.execute(insert(t.RetentionEvent).values(id=row.id, account_id=row.account_id, record_id=row.record_id,
+                                                 name=row.name, at=row.at, recorded_by=row.recorded_by,
+                                                 recorded_at=row.recorded_at))
+
+
+def list_events(conn: Connection) -> list[RetentionEventRow]:
+    query = select(t.RetentionEvent).order_by(t.RetentionEvent.recorded_at, t.RetentionEvent.id)
+    return [RetentionEventRow(id=r.id, account_id=r.account_id, record_id=r.record_id, name=r.name, at=r.at,
+                              recorded_by=r.recorded_by, recorded_at=r.recorded_at) for r in conn.execute(query)]
+
+
+def list_assignments(conn: Connection) -> list[dict[str, Any]]:
+    query = select(t.ScheduleAssignment).order_by(t.ScheduleAssignment.assigned_at, t.ScheduleAssignment.record_id)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def known_accounts(conn: Connection, account_ids: Sequence[str]) -> set[str]:
+    return set(conn.scalars(select(t.Account.id).where(t.Account.id.in_(list(account_ids)))))
+
+
 # -- what the engine evaluates -------------------------------------------------------------------------
 
 
@@ -149,11 +193,12 @@ def record_facts(conn: Connection, *, batch: int = 10_000) -> Iterator[RecordFac
     yield from (_fact(row) for row in stream.execute(_facts_query().order_by(t.Record.id)))
 
 
-def facts_for(conn: Connection, record_ids: Iterable[str]) -> list[RecordFactRow]:
-    """The facts of the given records (those already disposed of are left out)."""
+def facts_for(conn: Connection, record_ids: Iterable[str]) -> Iterator[RecordFactRow]:
+    """The facts of the given records (those already disposed of are left out), a chunk at a time."""
     ids = sorted(set(record_ids))
-    return [_fact(row) for start in range(0, len(ids), IN_CHUNK)
-            for row in conn.execute(_facts_query().where(t.Record.id.in_(ids[start:start + IN_CHUNK])))]
+    for start in range(0, len(ids), IN_CHUNK):
+        query = _facts_query().where(t.Record.id.in_(ids[start:start + IN_CHUNK]))
+        yield from (_fact(row) for row in conn.execute(query))
 
 
 def _facts_query() -> Any:  # a Select of the RecordFactRow columns
@@ -190,6 +235,30 @@ def acted_on_records(conn: Connection) -> tuple[set[str], set[tuple[str, str]]]:
 def version_refs(conn: Connection, record_ids: Iterable[str]) -> Iterator[StoredVersionRef]:
     """Every version of the given records."""
     yield from _refs(conn, t.Version.record_id, sorted(set(record_ids)))
+
+
+def version_objects(conn: Connection, record_ids: Iterable[str]) -> set[str]:
+    """The WARC objects holding the given records' version documents."""
+    ids = sorted(set(record_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), IN_CHUNK):
+        found.update(conn.scalars(select(t.Version.warc_key).where(t.Version.record_id.in_(ids[start:start + IN_CHUNK]))
+                                  .distinct()))
+    return found
+
+
+def records_with_versions(conn: Connection,
+                          record_ids: Iterable[str]) -> Iterator[tuple[RecordFactRow, list[StoredVersionRef]]]:
+    """Each record not yet disposed of, with its versions in log order, a chunk of records at a time
+    (a certificate's record list of 100,000 records is written without holding it)."""
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start:start + IN_CHUNK]
+        versions: dict[str, list[StoredVersionRef]] = {}
+        for ref in version_refs(conn, chunk):
+            versions.setdefault(ref.record_id, []).append(ref)
+        for row in sorted(facts_for(conn, chunk), key=lambda r: r.record_id):
+            yield row, versions.get(row.record_id, [])
 
 
 def versions_in_objects(conn: Connection, keys: Iterable[str]) -> Iterator[StoredVersionRef]:
@@ -299,11 +368,11 @@ def restore_identity(conn: Connection, record_id: str, *, url: str | None, paren
                  .values(url=url, parent_platform_id=parent_platform_id, posted_at=posted_at))
 
 
-def insert_tombstones(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_tombstones(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Tombstone records and blank their versions' text: the content leaves the catalog with them."""
-    for start in range(0, len(rows), IN_CHUNK):
-        chunk = rows[start:start + IN_CHUNK]
-        conn.execute(insert(t.Tombstone), [dict(r) for r in chunk])
+    stream = iter(rows)
+    while chunk := [dict(r) for r in islice(stream, IN_CHUNK)]:
+        conn.execute(insert(t.Tombstone), chunk)
         conn.execute(update(t.Version).where(t.Version.record_id.in_([r["record_id"] for r in chunk]))
                      .values(**DESTROYED_VERSION))
 

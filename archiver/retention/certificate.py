@@ -49,8 +49,11 @@ def check_signed(signed: Mapping[str, Any], keys: Mapping[str, PublicKeyInfo]) -
 
 
 def jsonl(rows: Sequence[Mapping[str, Any]]) -> bytes:
-    return b"".join(json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
-                    for row in rows)
+    return b"".join(jsonl_line(row) for row in rows)
+
+
+def jsonl_line(row: Mapping[str, Any]) -> bytes:
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
 @dataclass

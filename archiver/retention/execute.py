@@ -16,7 +16,8 @@ records leave this archive through the same path only once the receipt is confir
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,11 +34,12 @@ from archiver.db.retention_rows import (
     facts_for,
     insert_tombstones,
     objects_in_partitions,
+    records_with_versions,
     relocate_version,
     replace_object,
     set_item_outcomes,
     update_batch,
-    version_refs,
+    version_objects,
     versions_in_objects,
 )
 from archiver.errors import StoreError
@@ -45,10 +47,10 @@ from archiver.integrity.merkle import MerkleFrontier
 from archiver.plugins import after_disposition, forget_records
 from archiver.retention import compaction
 from archiver.retention.batches import BatchStatus, DispositionError, items_of, load, publish
-from archiver.retention.certificate import CERTIFICATE_SCHEMA, batch_key, jsonl, sign
+from archiver.retention.certificate import CERTIFICATE_SCHEMA, batch_key, jsonl, jsonl_line, sign
 from archiver.retention.facts import FactsReader
 from archiver.retention.holds import active_holds, require_officer
-from archiver.retention.object_holds import sync_object_holds
+from archiver.retention.object_locks import sync_object_locks
 from archiver.retention.schedules import schedules_in_force
 from archiver.retention.transfer import (
     PACKAGED,
@@ -60,7 +62,7 @@ from archiver.retention.transfer import (
 )
 from archiver.wiring import Archive
 from retention_policies.evaluate import evaluate
-from retention_policies.model import Action, Decision, ScheduleSet, Status
+from retention_policies.model import Action, Decision, RecordFacts, ScheduleSet, Status
 
 TRANSFERS = (str(Action.TRANSFER), str(Action.ACCESSION))
 
@@ -156,7 +158,7 @@ def _dispose(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: s
                    "receipt": transfer["receipt"]["reference"] if transfer else None})
     finished = _finish_deletes(archive, load_batch(archive, batch.id), actor)
     outcome.warnings += finished.warnings
-    sync_object_holds(archive)  # compacted objects that kept held records get their legal hold
+    sync_object_locks(archive)  # compacted objects that kept held records get their legal hold
     return outcome
 
 
@@ -164,7 +166,7 @@ def _package(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: s
     """Write the package of what is due, then record it, unless a hold appeared meanwhile."""
     outcome = Outcome(batch_id=batch.id, dry_run=False, action=batch.action)
     with archive.catalog.read() as conn:
-        due, _skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now())
+        due, _skipped = _decide(archive, conn, batch, schedules, archive.clock.now())
     if not due:
         raise DispositionError(f"no record of batch {batch.id} can be transferred now (all held, gone or no "
                                "longer due); nothing was written", code="nothing_to_do")
@@ -172,7 +174,7 @@ def _package(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: s
     try:
         with archive.catalog.begin() as conn:
             archive.catalog.lock_log_head(conn)  # hold creation takes it too: none can slip in unseen
-            again, outcome.skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now())
+            again, outcome.skipped = _decide(archive, conn, batch, schedules, archive.clock.now())
             changed = {d.record_id for d in due} - {d.record_id for d in again}
             if changed:
                 raise DispositionError(f"{len(changed)} records of batch {batch.id} came under a hold or stopped "
@@ -206,33 +208,38 @@ def load_batch(archive: Archive, batch_id: str) -> BatchRow:
 
 
 def _decide(archive: Archive, conn: Connection, batch: BatchRow, schedules: ScheduleSet, now: datetime,
-            only: set[str] | None = None) -> tuple[list[Decision], dict[str, str], dict[str, RecordFactRow]]:
-    """Re-evaluate the batch's records (or ``only`` those) now: (due, skipped with reasons, their facts)."""
-    items = {i.record_id: i for i in batch_items(conn, batch.id) if only is None or i.record_id in only}
+            only: set[str] | None = None) -> tuple[list[Decision], dict[str, str]]:
+    """Re-evaluate the batch's records (or ``only`` those) now: (due, skipped with the reason)."""
+    items = {i.record_id: i.item_id for i in batch_items(conn, batch.id) if only is None or i.record_id in only}
     reader = FactsReader(conn)
-    rows = {row.record_id: row for row in facts_for(conn, items)}
-    skipped = {record_id: "already disposed of" for record_id in items if record_id not in rows}
-    due = []
-    for decision in evaluate((reader.facts(row) for row in rows.values()), schedules, active_holds(archive, conn),
-                             now):
+    found: set[str] = set()
+
+    def facts() -> Iterator[RecordFacts]:  # streamed: a batch of 100,000 records is never all in memory
+        for row in facts_for(conn, items):
+            found.add(row.record_id)
+            yield reader.facts(row)
+
+    due: list[Decision] = []
+    skipped: dict[str, str] = {}
+    for decision in evaluate(facts(), schedules, active_holds(archive, conn), now):
         if decision.status is Status.HELD:
             skipped[decision.record_id] = f"under hold {', '.join(decision.holds)}"
         elif decision.status is not Status.DUE or str(decision.action) != batch.action:
             skipped[decision.record_id] = f"no longer due ({decision.status}, {decision.action})"
-        elif decision.item_id != items[decision.record_id].item_id:
+        elif decision.item_id != items[decision.record_id]:
             skipped[decision.record_id] = f"now under schedule item {decision.item_id}"
         else:
             due.append(decision)
-    return due, skipped, rows
+    skipped.update({record_id: "already disposed of" for record_id in items if record_id not in found})
+    return due, skipped
 
 
 def _dry_run(archive: Archive, batch: BatchRow, schedules: ScheduleSet, only: set[str] | None = None) -> Outcome:
     outcome = Outcome(batch_id=batch.id, dry_run=True, action=batch.action)
     with archive.catalog.read() as conn:
-        due, outcome.skipped, _rows = _decide(archive, conn, batch, schedules, archive.clock.now(), only)
+        due, outcome.skipped = _decide(archive, conn, batch, schedules, archive.clock.now(), only)
         outcome.destroyed = [d.record_id for d in due]
-        refs = list(version_refs(conn, outcome.destroyed))
-        objects = objects_in_partitions(conn, {_partition(r.warc_key) for r in refs})
+        objects = objects_in_partitions(conn, {_partition(key) for key in version_objects(conn, outcome.destroyed)})
     outcome.objects_compacted = [o["key"] for o in objects]  # at most these; the real run decides per object
     return outcome
 
@@ -243,18 +250,17 @@ def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: st
     now = archive.clock.now()
     with archive.catalog.begin() as conn:
         head = archive.catalog.lock_log_head(conn)
-        due, outcome.skipped, rows = _decide(archive, conn, batch, schedules, now, only)
+        due, outcome.skipped = _decide(archive, conn, batch, schedules, now, only)
         if not due:
             raise DispositionError(f"no record of batch {batch.id} can be disposed of now "
                                    f"({len(outcome.skipped)} held, gone or no longer due); nothing was changed",
                                    code="nothing_to_do")
         destroy = {d.record_id for d in due}
-        refs = list(version_refs(conn, destroy))
-        plan = _compact(archive, conn, batch.id, refs, destroy, now)
-        tombstones = _tombstones(batch, due, now)
-        insert_tombstones(conn, [{**t, "certificate_key": batch_key(batch.id, "certificate.json")} for t in tombstones])
+        plan = _compact(archive, conn, batch.id, version_objects(conn, destroy), destroy, now)
+        listed, versions = _put_record_list(archive, conn, batch.id, due)  # before tombstones hide the records
+        insert_tombstones(conn, _tombstones(batch, due, now))
         forget_records(archive, sorted(destroy))
-        body = _certificate(archive, batch, schedules, due, rows, refs, plan, actor, now,
+        body = _certificate(archive, batch, schedules, due, listed, versions, plan, actor, now,
                             MerkleFrontier.from_json(head.frontier))
         if transfer is not None:
             body["transfer"] = transfer
@@ -275,10 +281,11 @@ def _commit(archive: Archive, batch: BatchRow, schedules: ScheduleSet, actor: st
     return outcome
 
 
-def _compact(archive: Archive, conn: Connection, batch_id: str, refs: Sequence[StoredVersionRef],
-             destroy: set[str], now: datetime) -> _Plan:
-    """Decide every object in the destroyed records' partitions: delete, rewrite or leave alone."""
-    objects = objects_in_partitions(conn, {_partition(r.warc_key) for r in refs})
+def _compact(archive: Archive, conn: Connection, batch_id: str, holding: Iterable[str], destroy: set[str],
+             now: datetime) -> _Plan:
+    """Decide every object in the partitions of ``holding`` (the objects holding the destroyed records'
+    versions): delete, rewrite or leave alone."""
+    objects = objects_in_partitions(conn, {_partition(key) for key in holding})
     kept: dict[str, list[StoredVersionRef]] = {}
     for ref in versions_in_objects(conn, [o["key"] for o in objects]):
         if ref.record_id not in destroy:
@@ -324,25 +331,19 @@ def _relocate(conn: Connection, result: compaction.Compacted, staying: Iterable[
                          evidence=evidence)
 
 
-def _tombstones(batch: BatchRow, due: Sequence[Decision], now: datetime) -> list[dict[str, Any]]:
+def _tombstones(batch: BatchRow, due: Sequence[Decision], now: datetime) -> Iterator[dict[str, Any]]:
     approvers = [a["by"] for a in batch.approvals]
-    return [{"record_id": d.record_id, "batch_id": batch.id, "action": str(d.action), "item_id": d.item_id,
-             "authority": d.authority, "approved_by": approvers, "executed_at": now} for d in due]
+    certificate = batch_key(batch.id, "certificate.json")
+    return ({"record_id": d.record_id, "batch_id": batch.id, "action": str(d.action), "item_id": d.item_id,
+             "authority": d.authority, "approved_by": approvers, "executed_at": now, "certificate_key": certificate}
+            for d in due)
 
 
 def _certificate(archive: Archive, batch: BatchRow, schedules: ScheduleSet, due: Sequence[Decision],
-                 rows: dict[str, RecordFactRow], refs: Sequence[StoredVersionRef], plan: _Plan, actor: str,
-                 now: datetime, frontier: MerkleFrontier) -> dict[str, Any]:
-    versions: dict[str, list[dict[str, Any]]] = {}
-    for ref in refs:
-        versions.setdefault(ref.record_id, []).append(
-            {"number": ref.number, "log_index": ref.log_index, "content_sha256": ref.content_sha256,
-             "leaf_sha256": ref.leaf_sha256})
-    records = [_record_line(d, rows[d.record_id], versions[d.record_id]) for d in due]
+                 listed: dict[str, Any], versions: int, plan: _Plan, actor: str, now: datetime,
+                 frontier: MerkleFrontier) -> dict[str, Any]:
     moves = [{"from_key": r.old_key, "from_offset": m.old_offset, "to_key": r.new_key, "to_offset": m.new_offset,
               "record_id": m.record_id} for r in plan.results for m in r.moves]
-    listed = {"list": _put_list(archive, batch.id, "records.jsonl", records),
-              "moves": _put_list(archive, batch.id, "moves.jsonl", moves)}
     by_item: dict[str, int] = {}
     for d in due:
         by_item[d.item_id] = by_item.get(d.item_id, 0) + 1
@@ -351,21 +352,41 @@ def _certificate(archive: Archive, batch: BatchRow, schedules: ScheduleSet, due:
             "action": batch.action, "archive_origin": archive.origin, "agency": archive.settings.agency or None,
             "created_at": isoformat_z(batch.created_at), "executed_at": isoformat_z(now), "executed_by": actor,
             "approvals": batch.approvals, "schedule_fingerprint": schedules.fingerprint,
-            "summary": {"records": len(records), "versions": len(refs), "objects_deleted": len(plan.deleted),
+            "summary": {"records": listed["count"], "versions": versions, "objects_deleted": len(plan.deleted),
                         "by_item": [{"item": i, "title": schedules.item(i).title,
                                      "authority": schedules.item(i).authority, "records": n}
                                     for i, n in sorted(by_item.items())]},
-            **listed, "objects_deleted": plan.deleted, "objects_written": plan.written(),
+            "list": listed, "moves": _put_list(archive, batch.id, "moves.jsonl", moves),
+            "objects_deleted": plan.deleted, "objects_written": plan.written(),
             "log": {"size": frontier.size, "root": frontier.root().hex()}}
 
 
-def _record_line(decision: Decision, row: RecordFactRow, versions: list[dict[str, Any]]) -> dict[str, Any]:
+def _put_record_list(archive: Archive, conn: Connection, batch_id: str,
+                     due: Sequence[Decision]) -> tuple[dict[str, Any], int]:
+    """Write ``records.jsonl`` (one line per record with every version's digests) through a spool file,
+    so its size never sits in memory; returns its listing for the certificate and the version count."""
+    decisions = {d.record_id: d for d in due}
+    count = versions = 0
+    with tempfile.TemporaryFile(dir=archive.settings.home) as spool:
+        for row, refs in records_with_versions(conn, decisions):
+            spool.write(jsonl_line(_record_line(decisions[row.record_id], row, refs)))
+            count += 1
+            versions += len(refs)
+        spool.seek(0)
+        put = archive.store.put_stream(batch_key(batch_id, "records.jsonl"), spool,
+                                       content_type="application/x-ndjson")
+    return {"key": batch_key(batch_id, "records.jsonl"), "sha256": put.sha256, "count": count}, versions
+
+
+def _record_line(decision: Decision, row: RecordFactRow, refs: Sequence[StoredVersionRef]) -> dict[str, Any]:
     return {"record_id": row.record_id, "platform": row.platform, "platform_id": row.platform_id,
             "kind": row.kind, "account_id": row.account_id, "url": row.url,
             "parent_platform_id": row.parent_platform_id, "item": decision.item_id,
             "authority": decision.authority,
             "eligible_on": decision.eligible_on.isoformat() if decision.eligible_on else None,
-            "posted_at": isoformat_z(row.posted_at) if row.posted_at else None, "versions": versions}
+            "posted_at": isoformat_z(row.posted_at) if row.posted_at else None,
+            "versions": [{"number": ref.number, "log_index": ref.log_index, "content_sha256": ref.content_sha256,
+                          "leaf_sha256": ref.leaf_sha256} for ref in refs]}
 
 
 def _put_list(archive: Archive, batch_id: str, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -140,13 +140,13 @@ def _check_scope(archive: Archive, scope: ScopeSpec) -> None:
     if scope.query:
         record_query(archive, scope.query)  # a query that does not parse fails here, not at disposition
     with archive.catalog.read() as conn:
-        missing = _unknown_records(conn, scope.records)
+        missing = unknown_records(conn, scope.records)
     if missing:
         raise CatalogError(f"no record {missing[0]!r} in the catalog (of {len(missing)} unknown); give record "
                            "ids as `arsip records list` shows them", code="record_unknown")
 
 
-def _unknown_records(conn: Connection, record_ids: Sequence[str]) -> list[str]:
+def unknown_records(conn: Connection, record_ids: Sequence[str]) -> list[str]:
     known = {row.record_id for row in facts_for(conn, record_ids)}
     return [r for r in record_ids if r not in known]
 

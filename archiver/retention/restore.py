@@ -1,4 +1,4 @@
-"""Bring holds, disposition batches and tombstones back from the store (`arsip rebuild`)."""
+"""Bring holds, disposition batches, tombstones, assignments and events back from the store (`arsip rebuild`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from archiver.db.retention_rows import (
 )
 from archiver.retention.batches import BatchStatus
 from archiver.retention.certificate import DISPOSITION_PREFIX, Ledger, batch_key
+from archiver.retention.classify import restore_classification
 from archiver.retention.holds import latest_holds
 from archiver.retention.transfer import PACKAGED
 from archiver.store.base import BlobStore
@@ -54,6 +55,7 @@ def restore_retention(store: BlobStore, conn: Connection, ledger: Ledger) -> Cou
         restore_identity(conn, line["record_id"], url=line.get("url"),
                          parent_platform_id=line.get("parent_platform_id"), posted_at=posted)
     counts["tombstones"] = len(rows)
+    counts.update(restore_classification(store, conn))
     return counts
 
 

@@ -12,48 +12,30 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from archiver.accounts import add_account, new_account
-from archiver.capture.service import run_capture
 from archiver.clock import FixedClock
-from archiver.collectors.mastodon import MastodonCollector
-from archiver.collectors.mastodon_api import parse_account_url
 from archiver.db import schema as t
 from archiver.db.catalog import Catalog
 from archiver.db.engine import make_engine
 from archiver.errors import ArchiverError
-from archiver.model import Platform
 from archiver.rebuild import rebuild_catalog
 from archiver.retention import batches
 from archiver.retention.certificate import check_signed, load_ledger
 from archiver.retention.execute import execute
 from archiver.retention.holds import ScopeSpec, create_hold, release_hold
-from archiver.simulator.mastodon import run_mastodon
-from archiver.simulator.mastodon_demo import scripted_demo_instance
 from archiver.verify.archive import verify_archive
-from archiver.wiring import Archive, init_archive
+from archiver.wiring import Archive
 from retention_policies.model import Action
-from search.hooks import indexer_for, matching_records
+from search.hooks import matching_records
 from tests.conftest import make_settings
 from tests.integration.test_rebuild import dump
+from tests.support.demo_archive import captured_demo
 
 OFFICER, SECOND = "officer:alice", "officer:bob"
 
 
 @pytest.fixture
 def archive(tmp_path: Path, clock: FixedClock) -> Iterator[Archive]:
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    opened = init_archive(make_settings(home, records_officers=(OFFICER, SECOND)), clock=clock)
-    instance, script = scripted_demo_instance(clock)
-    with run_mastodon(instance) as server:
-        ref = parse_account_url(f"{server.base_url}/@cityhall")
-        account = add_account(opened, new_account(Platform.MASTODON, handle=ref.handle, url=ref.url, clock=clock),
-                              actor="test")
-        run_capture(opened, account, MastodonCollector(opened.settings))
-        clock.advance(3600)
-        script.advance()
-        run_capture(opened, account, MastodonCollector(opened.settings))
-    indexer_for(opened).catch_up()
+    opened = captured_demo(tmp_path, clock, records_officers=(OFFICER, SECOND))
     clock.advance(int(timedelta(days=5 * 365).total_seconds()))  # everything is past GRS 6.4's 3 years
     yield opened
     opened.close()

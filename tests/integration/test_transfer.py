@@ -17,27 +17,20 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.accounts import add_account, new_account
-from archiver.capture.service import run_capture
 from archiver.clock import FixedClock
-from archiver.collectors.mastodon import MastodonCollector
-from archiver.collectors.mastodon_api import parse_account_url
 from archiver.db import schema as t
 from archiver.db.catalog import Catalog
 from archiver.db.engine import make_engine
 from archiver.errors import ArchiverError
-from archiver.model import Platform
 from archiver.rebuild import rebuild_catalog
 from archiver.retention import batches
 from archiver.retention.execute import confirm_receipt, execute, load_batch
 from archiver.retention.holds import ScopeSpec, create_hold
-from archiver.simulator.mastodon import run_mastodon
-from archiver.simulator.mastodon_demo import scripted_demo_instance
 from archiver.verify.archive import verify_archive
-from archiver.wiring import Archive, init_archive
+from archiver.wiring import Archive
 from retention_policies.model import Action
-from tests.conftest import make_settings
 from tests.integration.test_rebuild import dump
+from tests.support.demo_archive import captured_demo
 
 OFFICER = "officer:alice"
 PERMANENT = Path(__file__).parent.parent / "data" / "schedules" / "permanent.toml"
@@ -45,19 +38,8 @@ PERMANENT = Path(__file__).parent.parent / "data" / "schedules" / "permanent.tom
 
 @pytest.fixture
 def archive(tmp_path: Path, clock: FixedClock) -> Iterator[Archive]:
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    opened = init_archive(make_settings(home, records_officers=(OFFICER,), retention_schedules=(str(PERMANENT),),
-                                        agency="City of Example"), clock=clock)
-    instance, script = scripted_demo_instance(clock)
-    with run_mastodon(instance) as server:
-        ref = parse_account_url(f"{server.base_url}/@cityhall")
-        account = add_account(opened, new_account(Platform.MASTODON, handle=ref.handle, url=ref.url, clock=clock),
-                              actor="test")
-        run_capture(opened, account, MastodonCollector(opened.settings))
-        clock.advance(3600)
-        script.advance()
-        run_capture(opened, account, MastodonCollector(opened.settings))
+    opened = captured_demo(tmp_path, clock, records_officers=(OFFICER,), retention_schedules=(str(PERMANENT),),
+                           agency="City of Example")
     clock.advance(int(timedelta(days=2 * 365).total_seconds()))  # past the test schedule's one year
     yield opened
     opened.close()
