@@ -152,7 +152,7 @@ class Version(Base):
     previous_sha256: Mapped[str | None] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
-    warc_key: Mapped[str] = mapped_column(String(1024))
+    warc_key: Mapped[str] = mapped_column(String(1024), index=True)  # disposition and locks look up by object
     warc_offset: Mapped[int] = mapped_column(BigInteger)
     warc_length: Mapped[int] = mapped_column(BigInteger)
     evidence: Mapped[list[Any]] = mapped_column(default=list)
