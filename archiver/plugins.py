@@ -74,11 +74,9 @@ def after_capture(archive: Archive) -> list[str]:
 
 def record_query(archive: Archive, query: str) -> set[str]:
     """Ids of every record matching a search query, from the installed search package."""
-    found = sorted(entry_points(group="arsip.record_queries"), key=lambda e: e.name)
-    if not found:
-        raise ConfigError("holds scoped by a search query need the search package; install arsip with its "
-                          "search backends, or scope the hold by account, records or dates", code="no_search")
-    resolve: RecordQuery = found[0].load()
+    resolve: RecordQuery = _provider("arsip.record_queries", ConfigError(
+        "holds scoped by a search query need the search package; install arsip with its search backends, "
+        "or scope the hold by account, records or dates", code="no_search"))
     with _coded_errors("hold query", InputError):
         return resolve(archive, query)
 
@@ -101,13 +99,19 @@ def after_disposition(archive: Archive, certificate: Mapping[str, Any]) -> list[
 
 def transfer_package(archive: Archive, request: TransferRequest) -> TransferSummary:
     """Write a transfer package with the installed export package; its coded errors become one line."""
-    found = sorted(entry_points(group="arsip.transfer_packages"), key=lambda e: e.name)
-    if not found:
-        raise ConfigError("transfers need the export package (transfer packages); install arsip with it, "
-                          "or cancel the batch with `arsip retention cancel`", code="no_exporter")
-    packager: TransferPackager = found[0].load()
+    packager: TransferPackager = _provider("arsip.transfer_packages", ConfigError(
+        "transfers need the export package (transfer packages); install arsip with it, or cancel the batch "
+        "with `arsip retention cancel`", code="no_exporter"))
     with _coded_errors("transfer package", PluginError):
         return packager(archive, request)
+
+
+def _provider(group: str, missing: ConfigError) -> Any:
+    """The first (by name) implementation registered for a group that needs exactly one provider."""
+    found = sorted(entry_points(group=group), key=lambda e: e.name)
+    if not found:
+        raise missing
+    return found[0].load()
 
 
 @contextmanager
