@@ -11,11 +11,12 @@ from typing import BinaryIO
 from archiver.clock import utc
 from archiver.errors import IntegrityError
 from archiver.integrity.envelope import parse_envelope_line
+from archiver.store.streams import hash_file
 from export.errors import ExportError
 from export.text import visible
 from export.transfer_csv import MetadataCsv, Row
 from export.transfer_model import TransferRecord
-from export.transfer_warc import FinishedWarc, WarcSeries, file_sha256
+from export.transfer_warc import FinishedWarc, WarcSeries
 
 WARC_DIR, ENVELOPE_DIR, METADATA = "warc", "envelopes", "metadata.csv"
 TEXT_FIELDS = ("record_id", "platform", "platform_id", "kind", "title", "description", "creator", "rights")
@@ -70,7 +71,7 @@ def write_payload(root: Path, spec: PayloadSpec, records: Iterable[TransferRecor
             raise ExportError("no records to transfer; a transfer package needs at least one record",
                               code="transfer_empty")
         series.close()
-        _package_rows(metadata, spec, envelopes_name, file_sha256(envelopes_path))
+        _package_rows(metadata, spec, envelopes_name, hash_file(envelopes_path))
     finally:
         series.abort()
         metadata.close()

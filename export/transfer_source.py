@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
+from archiver.capture.batchfile import envelope_lines
 from archiver.db.queries import record_detail, version_locations
 from archiver.db.retention_rows import StoredVersionRef, version_refs
 from archiver.store.base import BlobStore
@@ -58,7 +59,7 @@ class _EnvelopeBatches:
 
     def line(self, key: str, position: int) -> bytes:
         if key not in self.batches:
-            self.batches[key] = self.store.get_bytes(key).splitlines()[1:]  # line 1 is the batch header
+            self.batches[key] = envelope_lines(self.store.get_bytes(key))
             if len(self.batches) > self.keep:
                 self.batches.popitem(last=False)
         self.batches.move_to_end(key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,13 +11,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archiver.errors import IntegrityError
+from archiver.store.streams import hash_file
 from archiver.warc.reader import iter_records
 from archiver.warc.writer import WarcFile
 from export.errors import ExportError
 from export.text import visible
 from export.warc10 import WarcConversionError, convert_member
-
-HASH_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ class WarcSeries:
         assert self._out is not None
         self._out.close()
         self._out = None
-        self.on_finish(FinishedWarc(name=self._path.name, sha256=file_sha256(self._path), records=self._records))
+        self.on_finish(FinishedWarc(name=self._path.name, sha256=hash_file(self._path), records=self._records))
 
     def _convert(self, record_id: str, members: Sequence[bytes], out: BinaryIO) -> bool:
         """Convert every member; True when each one's block digest was checked on the way."""
@@ -128,11 +126,3 @@ class WarcSeries:
                 raise ExportError(f"{where}: WARC record {visible(read.record_id)} fails its digest check "
                                   f"({'; '.join(read.digest_problems)}); the stored member is corrupt",
                                   code="warc_digest")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -77,6 +77,11 @@ def encode_batch(header: BatchHeader, lines: Sequence[bytes]) -> bytes:
     return head + b"".join(lines)
 
 
+def envelope_lines(body: bytes) -> list[bytes]:
+    """A batch object's raw envelope lines, unparsed: the line of log entry ``first_index + i`` is ``[i]``."""
+    return body.split(b"\n", 1)[1].splitlines() if b"\n" in body else []
+
+
 def decode_batch(key: str, body: bytes) -> tuple[BatchHeader, Iterator[ParsedEnvelopeLine]]:
     """Parse a batch object; envelope lines are parsed lazily, each re-canonicalized and re-hashed."""
     first, _, rest = body.partition(b"\n")

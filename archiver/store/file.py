@@ -222,11 +222,11 @@ class FileStore(BaseStore):
             return None
         record = self._read_meta(key)
         if record is None:
-            return status, replace(_UNLOCKED, sha256=hash_file(str(path)))
+            return status, replace(_UNLOCKED, sha256=hash_file(path))
         meta = _Meta.from_json(record)
         if record.get("state") == "committed":
             return status, meta
-        actual = hash_file(str(path))
+        actual = hash_file(path)
         if actual == meta.sha256:
             return status, meta
         previous = record.get("previous")

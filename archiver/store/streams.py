@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ def copy_hashing(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[in
     return size, digest.hexdigest()
 
 
-def hash_file(path: str) -> str:
+def hash_file(path: str | os.PathLike[str]) -> str:
     """Return the sha256 hex digest of a file, reading it in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from archiver.capture.batchfile import envelope_lines
 from archiver.db.catalog import Connection
 from archiver.db.leaves import CatalogLeafSource
 from archiver.db.queries import find_record_id, version_locations
@@ -55,7 +56,7 @@ def _envelope_line(archive: Archive, batches: dict[str, list[bytes]], key: str, 
                    report: Report) -> ParsedEnvelopeLine | None:
     if key not in batches:
         try:
-            batches[key] = archive.store.get_bytes(key).splitlines()[1:]
+            batches[key] = envelope_lines(archive.store.get_bytes(key))
         except ArchiverError as exc:
             report.error("missing_object", subject, f"batch object {key}: {exc}")
             return None
