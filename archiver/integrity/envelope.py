@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import rfc8785
-
 from archiver.clock import isoformat_z, parse_timestamp
 from archiver.errors import IntegrityError
 
@@ -33,6 +31,10 @@ def canonical_json(value: Any) -> bytes:
     """
     if _plain(value):
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # Imported here: envelopes never need it, and the offline package verifier must not (its
+    # footprint is the standard library and cryptography).
+    import rfc8785
+
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

@@ -91,7 +91,8 @@ def _timestamp(archive: Archive, size: int, note: bytes) -> tuple[str | None, st
     if not settings.tsa_url or not settings.tsa_roots:
         return None, None
     # Imported here so archives without a time-stamp authority never load the RFC 3161 extension.
-    from archiver.integrity.timestamp import TimestampClient, load_roots
+    from archiver.integrity.timestamp import load_roots
+    from archiver.integrity.tsa_client import TimestampClient
 
     roots = load_roots(Path(settings.tsa_roots))
     try:

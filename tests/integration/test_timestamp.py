@@ -19,13 +19,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from archiver.clock import FixedClock
 from archiver.errors import ArchiverError, ConfigError
 from archiver.integrity.timestamp import (
-    TimestampClient,
     TimestampError,
     TimestampToken,
     TimestampUnavailable,
     load_roots,
     verify_token,
 )
+from archiver.integrity.tsa_client import TimestampClient
 from tests.support.tsa import QUERY_TYPE, TimeStampResp, TsaFault, TsaServer, make_pki, run_tsa, unreachable_url
 
 CHECKPOINT = b"test.example/arsip\n42\nq6ySBYTabmMtLT4zjK5ye7g6OxXcRBr5vb0NpVlD5kE=\n"
