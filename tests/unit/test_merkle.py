@@ -13,6 +13,7 @@ from archiver.errors import InputError, IntegrityError
 from archiver.integrity import merkle
 from archiver.integrity.merkle import (
     EMPTY_ROOT,
+    CachedSubtrees,
     ListLeafSource,
     MerkleFrontier,
     MerkleStateError,
@@ -378,3 +379,13 @@ def test_roots_at_matches_reference_for_any_prefix_sizes(count: int, sizes: list
     hashes = [leaf_hash(d) for d in data]
     expected = {s: _ref_mth(hashes[:s]) for s in sizes if s <= count}
     assert roots_at(data, sizes) == expected
+
+
+def test_cached_subtrees_give_the_same_proofs_as_streaming() -> None:
+    source = ListLeafSource.from_data(i.to_bytes(4, "big") for i in range(3000))
+    cached = CachedSubtrees(source, min_cached=4)
+    root = subtree_hash(source, 0, 2999)
+    for index in (0, 1, 1023, 1024, 2047, 2998):
+        proof = inclusion_proof(source, index, 2999, subtree=cached)
+        assert proof == inclusion_proof(source, index, 2999)
+        assert verify_inclusion(leaf_hash(index.to_bytes(4, "big")), index, 2999, proof, root)
