@@ -19,6 +19,7 @@ class Platform(StrEnum):
     X = "x"
     YOUTUBE = "youtube"
     RSS = "rss"
+    ARSIP = "arsip"  # what Arsip makes itself and keeps as records (production packages)
 
 
 class RecordKind(StrEnum):
@@ -30,6 +31,7 @@ class RecordKind(StrEnum):
     MEDIA = "media"
     PROFILE = "profile"
     MODERATION = "moderation"
+    REQUEST_PACKAGE = "request_package"  # a records-request production package Arsip built
 
 
 class VersionState(StrEnum):
@@ -77,6 +79,7 @@ class SourceKind(StrEnum):
 
     LIVE = "live"
     EXPORT = "export"
+    PRODUCED = "produced"  # made by Arsip itself: a production package, archived as a record of its own
 
 
 class RunStatus(StrEnum):

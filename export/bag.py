@@ -46,11 +46,12 @@ def make_bag(directory: Path, *, bag_info: Mapping[str, str], checksums: Sequenc
         raise ExportError(f"could not make a bag in {directory}: {exc}", code="bag_failed") from None
     (directory / "bagit.txt").write_bytes(BAGIT_TXT)
     for algorithm in checksums:
-        _write_tag_manifest(directory, algorithm)
+        write_tag_manifest(directory, algorithm)
     return validate_bag(directory, fast=True)
 
 
-def _write_tag_manifest(directory: Path, algorithm: str) -> None:
+def write_tag_manifest(directory: Path, algorithm: str) -> None:
+    """(Re)write ``tagmanifest-<algorithm>.txt`` over every top-level tag file of the bag."""
     # Sorted, so the same payload always gives byte-identical tag manifests (bagit lists them in
     # directory order). Only top-level tag files exist in the bags Arsip makes.
     names = sorted(p.name for p in directory.iterdir() if p.is_file() and not p.name.startswith("tagmanifest-"))

@@ -21,7 +21,7 @@ CHUNK = 500  # records read per catalog transaction: short transactions, never t
 def archive_records(archive: Archive, rights: Mapping[str, str]) -> Iterator[TransferRecord]:
     """Every record named in ``rights`` (record id -> access restrictions), in record-id order, with
     its versions' WARC members exactly as stored and their signed envelope lines."""
-    envelopes = _EnvelopeBatches(archive.store)
+    envelopes = EnvelopeBatches(archive.store)
     ids = sorted(rights)
     for start in range(0, len(ids), CHUNK):
         with archive.catalog.read() as conn:
@@ -34,11 +34,11 @@ def archive_records(archive: Archive, rights: Mapping[str, str]) -> Iterator[Tra
                 title=f"{record.platform} {record.kind} {record.platform_id}", description=record.text,
                 creator=record.author or record.account_id,
                 created=record.posted_at.date() if record.posted_at else None, rights=rights[record.id],
-                warc_members=_members(archive.store, refs),
+                warc_members=stored_members(archive.store, refs),
                 envelopes=[envelopes.line(at.batch_key, at.log_index - at.batch_first_index) for at in locations])
 
 
-def _members(store: BlobStore, refs: Sequence[StoredVersionRef]) -> list[bytes]:
+def stored_members(store: BlobStore, refs: Sequence[StoredVersionRef]) -> list[bytes]:
     """Each version's document record and the exchanges it came from, each stored member once."""
     wanted: dict[tuple[str, int], int] = {}
     for ref in refs:
@@ -48,7 +48,7 @@ def _members(store: BlobStore, refs: Sequence[StoredVersionRef]) -> list[bytes]:
     return [store.get_range(key, offset, length) for (key, offset), length in wanted.items()]
 
 
-class _EnvelopeBatches:
+class EnvelopeBatches:
     """Envelope lines from the log's batch objects, keeping the few most recent batches read (a
     record's versions, and neighbouring records, usually share batches)."""
 

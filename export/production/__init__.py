@@ -1,0 +1,1 @@
+"""Court production packages: e-discovery load files for review platforms."""

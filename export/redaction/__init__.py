@@ -1,0 +1,1 @@
+"""Redaction: personal-data suggestions for reviewers and burned-in redacted copies of version documents."""

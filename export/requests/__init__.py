@@ -1,0 +1,1 @@
+"""Records-request deadlines: jurisdiction profiles as data, working-day calendars and a pure calculator."""
