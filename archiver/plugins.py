@@ -5,8 +5,9 @@ entry points instead: ``arsip.commands`` adds `arsip` sub-commands, ``arsip.afte
 after every capture or import run (search keeps its index current this way), ``arsip.record_queries``
 answers "which records match this query" (hold scopes), ``arsip.forget_records`` takes destroyed
 records out of derived stores (the index) before disposition commits, ``arsip.after_disposition``
-renders what a disposition leaves behind (the certificate PDF), and ``arsip.transfer_packages``
-writes the package a transfer or accession sends to the receiving archive.
+renders what a disposition leaves behind (the certificate PDF), ``arsip.transfer_packages``
+writes the package a transfer or accession sends to the receiving archive, and
+``arsip.package_verifiers`` checks a production package offline (`arsip verify PACKAGE.zip`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class TransferSummary:
 
 
 TransferPackager = Callable[[Archive, TransferRequest], TransferSummary]
+# (package, trusted keys file, TSA roots file, JSON output) -> exit status, after printing its report
+PackageVerifier = Callable[[Path, Path | None, Path | None, bool], int]
 
 
 class PluginError(ArchiverError):
@@ -104,6 +107,14 @@ def transfer_package(archive: Archive, request: TransferRequest) -> TransferSumm
         "with `arsip retention cancel`", code="no_exporter"))
     with _coded_errors("transfer package", PluginError):
         return packager(archive, request)
+
+
+def verify_package(package: Path, *, keys: Path | None, tsa_roots: Path | None, as_json: bool) -> int:
+    """Verify a production package with the installed export package; returns the exit status."""
+    verifier: PackageVerifier = _provider("arsip.package_verifiers", ConfigError(
+        "verifying production packages needs the export package; install arsip with it, or run "
+        "`python -m export.verify_package`", code="no_exporter"))
+    return verifier(package, keys, tsa_roots, as_json)
 
 
 def _provider(group: str, missing: ConfigError) -> Any:

@@ -106,8 +106,17 @@ class _Fpdf(FPDF):
     footer_text = ""
     page_numbers = "{page}/{pages}"
     stamp: Callable[[int], str] | None = None
+    footer_padding = 1.0
 
     def footer(self) -> None:
+        # A page can break inside a flow, which sets the cell padding to zero; the footer keeps its own.
+        padding, self.c_margin = self.c_margin, self.footer_padding
+        try:
+            self._footer()
+        finally:
+            self.c_margin = padding
+
+    def _footer(self) -> None:
         self.set_y(-12)
         self.set_font(SANS, size=7)
         before, _, after = self.page_numbers.partition("{pages}")
@@ -145,6 +154,7 @@ class PdfDocument:
         pdf.footer_text = footer
         pdf.page_numbers = page_numbers
         pdf.stamp = stamp
+        pdf.footer_padding = pdf.c_margin
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(True, margin=18)
         pdf.add_font(SANS, "", str(fonts.regular))
@@ -225,17 +235,15 @@ class PdfDocument:
     def table(self, header: Sequence[str], widths: Sequence[float], *, mono_columns: Sequence[int] = ()) -> Table:
         return Table(self, header, widths, mono_columns)
 
-    def flow(self, runs: Sequence[str | Box], *, indent: float = 0, width: float | None = None,
-             size: float = 9, grey: bool = False) -> None:
-        """Text and boxes wrapped word by word, ``indent`` mm right of the margin and ``width`` mm wide.
+    def flow(self, runs: Sequence[str | Box], *, indent: float = 0, size: float = 9, grey: bool = False) -> None:
+        """Text and boxes wrapped word by word from ``indent`` mm right of the margin to the right margin.
 
         Newlines break lines; other hidden characters, and characters the font lacks, are shown as
         escapes. A word too long for a line is broken between characters.
         """
         pdf = self.pdf
-        left = pdf.l_margin + indent
-        right = left + width if width is not None else pdf.w - pdf.r_margin
-        _Flow(pdf, left, max(right, left + 10), size, 160 if grey else 0).write(runs)
+        left = pdf.l_margin + min(indent, pdf.epw - 20)
+        _Flow(pdf, left, pdf.w - pdf.r_margin, size, 160 if grey else 0).write(runs)
 
     def pictures(self, pictures: Sequence[Picture], *, indent: float = 0) -> None:
         """Images side by side, each fitted into a slot above its caption. Missing data, and data that is
@@ -265,11 +273,11 @@ class PdfDocument:
         else:
             pdf.set_x(pdf.l_margin)
 
-    def rule(self, *, indent: float = 0) -> None:
+    def rule(self) -> None:
         """A thin grey line across the text width."""
         pdf = self.pdf
         pdf.set_draw_color(190)
-        pdf.line(pdf.l_margin + indent, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
         pdf.set_draw_color(0)
 
     def band(self, text: str, *, size: float = 9) -> None:

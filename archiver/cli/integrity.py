@@ -15,6 +15,7 @@ from archiver.db.engine import make_engine, sqlite_file
 from archiver.db.leaves import CatalogLeafSource
 from archiver.db.queries import find_record_id, record_detail
 from archiver.integrity.merkle import MerkleFrontier, consistency_proof, inclusion_proof
+from archiver.plugins import verify_package
 from archiver.rebuild import rebuild_catalog
 from archiver.verify.archive import verify_archive
 from archiver.verify.findings import Report
@@ -26,15 +27,25 @@ from archiver.wiring import open_settings_store
 @click.argument("record", required=False)
 @click.option("--archive", "whole", is_flag=True, help="Verify the whole archive from the object store.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--keys", type=click.Path(path_type=Path, dir_okay=False),
+              help="PACKAGE.zip only: the public keys to trust (an `arsip keys export-public` file).")
+@click.option("--tsa-roots", type=click.Path(path_type=Path, dir_okay=False),
+              help="PACKAGE.zip only: PEM roots the package's time-stamp must chain to.")
 @pass_context
-def verify(ctx: Context, record: str | None, whole: bool, as_json: bool) -> None:
+def verify(ctx: Context, record: str | None, whole: bool, as_json: bool, keys: Path | None,
+           tsa_roots: Path | None) -> None:
     """Recompute digests, signatures and Merkle proofs; exit 1 if anything fails.
 
     `arsip verify --archive` checks every object in the store (the catalog is only cross-checked);
-    `arsip verify RECORD` checks every version of one record, including its inclusion proof.
+    `arsip verify RECORD` checks every version of one record, including its inclusion proof;
+    `arsip verify PACKAGE.zip` checks a production package offline, without the archive.
     """
     if whole == bool(record):
-        raise click.UsageError("give either --archive or a RECORD id")
+        raise click.UsageError("give either --archive, a RECORD id or a PACKAGE.zip")
+    if record and record.endswith(".zip"):
+        sys.exit(verify_package(Path(record), keys=keys, tsa_roots=tsa_roots, as_json=as_json))
+    if keys or tsa_roots:
+        raise click.UsageError("--keys and --tsa-roots apply to a PACKAGE.zip only")
     archive = ctx.archive()
     if whole:
         tsa_roots = Path(archive.settings.tsa_roots) if archive.settings.tsa_roots else None

@@ -34,6 +34,7 @@ numbering guarantees both.
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import re
@@ -46,7 +47,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import IO, BinaryIO
+from typing import IO
 from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesImpl
 
@@ -96,6 +97,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _DAT_VALUE = re.compile(f"{QUOTE}([^{QUOTE}]*(?:{QUOTE}{QUOTE}[^{QUOTE}]*)*){QUOTE}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# Fast paths for the ids and paths Arsip makes; anything else gets the character-by-character check.
+_PLAIN = re.compile(r"[A-Za-z0-9._-]+")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -181,12 +185,14 @@ def _refuse(what: str, value: object, fix: str) -> ExportError:
 
 
 def _check_id(what: str, value: str) -> None:
+    if _PLAIN.fullmatch(value):
+        return
     if not value or any(c in ",þ®" or c.isspace() or unicodedata.category(c)[0] == "C" for c in value):
         raise _refuse(what, value, "use a non-empty id without commas, þ, ®, spaces or control characters")
 
 
 def _check_path(what: str, value: str, *, comma_ok: bool = True) -> None:
-    if not value:
+    if not value or (_PLAIN_PATH.fullmatch(value) and ".." not in value.split("/")):
         return
     if (
         value.startswith("/")
@@ -297,7 +303,9 @@ def _xml(value: str) -> str:
 class _EdrmStream:
     """EDRM XML 1.2 written element by element; only the open elements are held."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: io.TextIOBase) -> None:
+        # A text stream is used as it is (buffered, strict UTF-8); a binary one would get an unbuffered
+        # wrapper that turns every tag and attribute into a separate write.
         self._gen = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
         self._gen.startDocument()
         self._start(0, "Root", MajorVersion="1", MinorVersion="2", DataInterchangeType="Update")
@@ -380,7 +388,7 @@ class LoadFileWriter:
         try:
             self._dat = self._stack.enter_context(self._parts["dat"].open("w", encoding="utf-8", newline=""))
             self._opt = self._stack.enter_context(self._parts["opt"].open("w", encoding="utf-8", newline=""))
-            self._xml_out = self._stack.enter_context(self._parts["xml"].open("wb"))
+            self._xml_out = self._stack.enter_context(self._parts["xml"].open("w", encoding="utf-8", newline="\n"))
             self._spool: IO[str] = self._stack.enter_context(
                 tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115 (the ExitStack closes it)
             )

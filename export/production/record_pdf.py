@@ -24,7 +24,7 @@ MEDIA_NOT_CAPTURED = "media not captured"
 INDENT = 6.0  # mm per level of reply
 MAX_INDENT_LEVELS = 6  # deeper replies stay at this indent, with their depth written out
 VERSION_COLUMNS = (10.0, 18.0, 40.0)  # mm: number, state, captured; the summary takes the rest
-_PLATFORM_NAMES = {Platform.X: "X", Platform.YOUTUBE: "YouTube", Platform.RSS: "RSS"}
+_PLATFORM_NAMES: dict[str, str] = {Platform.X: "X", Platform.YOUTUBE: "YouTube", Platform.RSS: "RSS"}
 _BATES_PREFIX = re.compile(r"[A-Za-z0-9._-]{0,40}")
 
 
@@ -39,7 +39,10 @@ class Marker:
 
 @dataclass(frozen=True)
 class Thumb:
-    """A media item: image bytes (untrusted) or None, when ``label`` (e.g. ``MEDIA_WITHHELD``) says why."""
+    """A media item: image bytes (untrusted) or None, when ``label`` (e.g. ``MEDIA_WITHHELD``) says why.
+
+    The image format is read from the bytes; ``media_type`` is what the platform claimed and is not trusted.
+    """
 
     label: str
     data: bytes | None
@@ -115,7 +118,8 @@ class RenderedPdf:
     last_bates: str
 
 
-def render_record(view: RecordView, *, bates: BatesFormat, first_page: int, fonts: FontSet | None = None) -> RenderedPdf:
+def render_record(view: RecordView, *, bates: BatesFormat, first_page: int,
+                  fonts: FontSet | None = None) -> RenderedPdf:
     """The PDF of ``view``, its pages numbered ``bates.number(first_page)`` onwards.
 
     Raises ``ExportError`` ``bates_overflow`` when a page number does not fit the format, and
@@ -196,8 +200,8 @@ def _item(doc: PdfDocument, item: ThreadItem, *, indent: float, depth_note: str 
     doc.flow(runs(item.text, item.markers), indent=indent)
     if item.thumbs:
         doc.space(1)
-        doc.pictures([Picture(caption=thumb.label, data=thumb.data, missing=f"[{thumb.label}]")
-                      for thumb in item.thumbs], indent=indent)
+        doc.pictures([Picture(caption=thumb.label if thumb.data is not None else "", data=thumb.data,
+                              missing=f"[{thumb.label}]") for thumb in item.thumbs], indent=indent)
 
 
 def _state_label(state: str, reason: str | None) -> str:

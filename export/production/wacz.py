@@ -471,11 +471,11 @@ def _index_line(head: _Head, offset: int, length: int, record_digest: str) -> st
         raise WaczError(f"WARC-Date {fields.get('warc-date')!r} is not a W3C-DTF UTC timestamp", code="wacz_member")
     entry = {"url": url}
     if kind == "revisit":
-        mime: str | None = "warc/revisit"
+        mime = "warc/revisit"
     else:
-        mime = head.http_mime if kind == "response" else fields.get("content-type")
-    if mime and mime.split(";")[0].split():
-        entry["mime"] = mime.split(";")[0].split()[0]
+        mime = (head.http_mime if kind == "response" else fields.get("content-type")) or ""
+    if essence := mime.split(";")[0].split():
+        entry["mime"] = essence[0]
     status = "200" if kind == "resource" else head.http_status
     if status:
         entry["status"] = status
@@ -497,8 +497,9 @@ def surt(url: str) -> str:
     except ValueError:
         return _escape(url, frozenset())
     host = _WWW.sub("", parts.hostname or "")
-    with contextlib.suppress(UnicodeError):  # an invalid international name is percent-encoded below instead
-        host = host.encode("idna").decode("ascii")
+    if not host.isascii():
+        with contextlib.suppress(UnicodeError):  # an invalid international name is percent-encoded below
+            host = host.encode("idna").decode("ascii")
     key = _escape(",".join(reversed(host.split("."))), _PATH_UNSAFE)
     if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
         key += f":{port}"

@@ -136,14 +136,13 @@ def redacted_document(document: Mapping[str, Any], redactions_by_field: Mapping[
     """
     explicit = _explicit_spans(document, redactions_by_field)
     secrets = _secrets(document, explicit)
-    assert_absent({f"the reason for the redaction of {d.field}[{d.start}:{d.end}]": d.reason
-                   for d in secrets.values()}, secrets)
+    # The withholding log may be released; a reason that quotes a redacted value would undo the redaction.
+    assert_absent({f"the reason for the redaction of {s.decision.field}[{s.start}:{s.end}]": s.decision.reason
+                   for spans in explicit.values() for s in spans}, secrets)
     walker = _Walker(explicit, _needles(secrets), show_amount)
-    body = walker.walk(document, ())
-    body["schema"] = REDACTED_SCHEMA
-    body["derived_from"] = original.to_json()
-    body["redactions"] = walker.log
-    return body
+    # The schema names the format, not content; replacing it keeps a copy from passing for a signed original.
+    body = walker.walk({key: value for key, value in document.items() if key != "schema"}, ())
+    return {"schema": REDACTED_SCHEMA, **body, "derived_from": original.to_json(), "redactions": walker.log}
 
 
 def _explicit_spans(document: Mapping[str, Any], redactions_by_field: Mapping[str, Sequence[Redaction]]
@@ -153,6 +152,8 @@ def _explicit_spans(document: Mapping[str, Any], redactions_by_field: Mapping[st
         for r in redactions:
             if r.field != name:
                 raise ExportError(f"a redaction of {r.field!r} was filed under {name!r}", code="redaction_field")
+        if name == "schema":
+            raise ExportError("the schema field names the format; it is not content to redact", code="redaction_field")
         if redactions:
             path = _resolve(document, name)
             explicit.setdefault(path, []).extend(_Span(r.start, r.end, r.code, r) for r in redactions)

@@ -8,6 +8,7 @@ still reads the whole record. Offsets are Python ``str`` indices (code points), 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,8 @@ _EMAIL = re.compile(
 _BEFORE = r"(?<![A-Za-z0-9_+\-])(?<!\d\.)"
 _AFTER = r"(?![A-Za-z0-9_]|[.\-]\d)"
 _PHONES = [re.compile(_BEFORE + body + _AFTER) for body in (
-    r"\+\d{1,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){2,6}",        # +62 812-3456-7890, +1 (555) 123-4567
+    # Possessive groups: a long digit run must not be tried in every split into groups.
+    r"\+\d{1,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5}+)){2,6}",       # +62 812-3456-7890, +1 (555) 123-4567
     r"(?:\(0\d{2,4}\)|0\d{2,4})[ .\-]?\d{3,4}(?:[ .\-]?\d{3,5}){1,2}",  # 0812-3456-7890, (021) 555-1234
     r"628\d{7,10}",                                              # wa.me/6281234567890
     r"\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}",                          # (555) 123-4567
@@ -90,12 +92,13 @@ def suggest(text: str, *, flagged_minor_names: Sequence[str] = (), jurisdiction:
     hint = CODE_HINTS[jurisdiction]
     found = sorted(_candidates(text, flagged_minor_names),
                    key=lambda c: (c[0] - c[1], c[0], _PRIORITY.index(c[2])))
-    chosen: list[tuple[int, int, SuggestionKind]] = []
+    chosen: list[tuple[int, int, SuggestionKind]] = []  # non-overlapping, so sorted by start and by end
     for start, end, kind in found:
-        if all(end <= s or start >= e for s, e, _ in chosen):
-            chosen.append((start, end, kind))
+        i = bisect.bisect_left(chosen, end, key=lambda c: c[0])
+        if i == 0 or chosen[i - 1][1] <= start:
+            chosen.insert(i, (start, end, kind))
     return [Suggestion(start, end, kind, visible(text[start:end], limit=_PREVIEW), hint)
-            for start, end, kind in sorted(chosen)]
+            for start, end, kind in chosen]
 
 
 def _candidates(text: str, minor_names: Sequence[str]) -> Iterator[tuple[int, int, SuggestionKind]]:

@@ -11,6 +11,7 @@ checked at the end. Memory stays bounded by one chunk.
 
 from __future__ import annotations
 
+import re
 import stat
 import struct
 import unicodedata
@@ -30,6 +31,7 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 _UTF8_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
 _SUPPORTED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def check_name(name: str, limits: Limits) -> None:
     """A bag-relative POSIX path that cannot land anywhere but inside the bag, on any system."""
     if not name or len(name) > limits.max_name_length:
         raise refuse(name, f"has an empty name or one longer than {limits.max_name_length} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+    if _CONTROL.search(name):
         raise refuse(name, "has a control character (NUL, CR, LF ...) in its name")
     if "\\" in name:
         raise refuse(name, "has a backslash in its name (a path separator on Windows)")
@@ -129,7 +131,7 @@ class PackageZip:
         for info in infos:
             name = info.orig_filename
             check_name(name, self.limits)
-            key = unicodedata.normalize("NFC", name).casefold()
+            key = (name if name.isascii() else unicodedata.normalize("NFC", name)).casefold()
             if key in folded:
                 same = "twice" if folded[key] == name else f"twice (as {folded[key]!r}, differing only in case)"
                 raise refuse(name, f"appears {same}, so extracting it would overwrite a file")
@@ -242,7 +244,7 @@ class PackageZip:
                                      f"{entry.size} bytes, {entry.crc:08x}: the zip is damaged")
 
 
-def inflate(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+def inflate(inflater: zlib._Decompress, data: bytes | memoryview) -> Iterator[bytes]:
     """Everything ``data`` inflates to, in chunks of at most ``CHUNK`` (output pending inside zlib
     after a full chunk is drained too, so a chunk-sized output never hides the end of a stream)."""
     while True:

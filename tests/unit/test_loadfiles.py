@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import xml.sax
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from export.production.loadfiles import (
     DAT_FIELDS,
     EdrmRelationship,
     LoadDocument,
+    LoadFiles,
     LoadFileWriter,
     OptLine,
     read_dat,
@@ -35,7 +37,9 @@ def bates(n: int) -> str:
     return f"ABC{n:06d}"
 
 
-def make_doc(n: int, pages: int = 1, *, parent: int | None = None, family_end: int | None = None, **changes: object):
+def make_doc(
+    n: int, pages: int = 1, *, parent: int | None = None, family_end: int | None = None, **changes: Any
+) -> tuple[LoadDocument, list[str]]:
     """A document starting at Bates ``n``; returns it with its page Bates numbers."""
     first, last = bates(n), bates(n + max(pages, 1) - 1)
     doc = LoadDocument(
@@ -64,11 +68,11 @@ def make_doc(n: int, pages: int = 1, *, parent: int | None = None, family_end: i
         redacted=False,
         withheld=False,
     )
-    doc = dataclasses.replace(doc, **changes)  # type: ignore[arg-type]
+    doc = dataclasses.replace(doc, **changes)
     return doc, [bates(n + i) for i in range(doc.pages)]
 
 
-def write(directory: Path, *docs: tuple[LoadDocument, list[str]]):
+def write(directory: Path, *docs: tuple[LoadDocument, list[str]]) -> LoadFiles:
     with LoadFileWriter(directory, name="PROD001") as writer:
         for doc, pages in docs:
             writer.add(doc, pages)
@@ -79,7 +83,7 @@ def write(directory: Path, *docs: tuple[LoadDocument, list[str]]):
 
 
 def test_dat_fields_are_the_documented_columns_in_order():
-    assert DAT_FIELDS == tuple(HEADER)
+    assert tuple(HEADER) == DAT_FIELDS
 
 
 def test_dat_header_is_exact_bytes_with_bom_dc4_thorn_and_crlf(tmp_path: Path):
@@ -114,7 +118,7 @@ DAT_HOSTILE = [
     ("emoji 🇮🇩👩🏽‍💻", "emoji 🇮🇩👩🏽‍💻"),
     ("RTL \u202egnp.exe", "RTL \u202egnp.exe"),
     ("line sep \u2028 para \u2029 nel \x85 vt \x0b ff \x0c", "line sep \u2028 para \u2029 nel \x85 vt \x0b ff \x0c"),
-    ("bom \ufeff; semi;colon, comma \"quote\"", "bom \ufeff; semi;colon, comma \"quote\""),
+    ('bom \ufeff; semi;colon, comma "quote"', 'bom \ufeff; semi;colon, comma "quote"'),
     ("x" * 1_000_000 + "þ\r\n", "x" * 1_000_000 + "þ\n"),
 ]
 
@@ -364,7 +368,7 @@ def test_unusable_ids_and_bates_numbers_are_refused_on_one_line(tmp_path: Path, 
         {"native_bytes": -1},
     ],
 )
-def test_inconsistent_documents_are_refused(tmp_path: Path, changes: dict[str, object]):
+def test_inconsistent_documents_are_refused(tmp_path: Path, changes: dict[str, Any]):
     doc, pages = make_doc(1, **changes)
     with LoadFileWriter(tmp_path, name="P") as writer, pytest.raises(ExportError) as caught:
         writer.add(doc, pages)
@@ -389,6 +393,23 @@ def test_a_failure_inside_with_leaves_no_files(tmp_path: Path):
         writer.add(*make_doc(1))
         writer.add(*make_doc(2, parent=1))
         raise RuntimeError("rendering failed")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ExportError) as caught:
+        writer.close()
+    assert caught.value.code == "loadfile_closed"
+
+
+class FullDisk:
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_failed_write_deletes_the_files_even_outside_with(tmp_path: Path):
+    writer = LoadFileWriter(tmp_path, name="P")
+    writer.add(*make_doc(1))
+    writer._opt = FullDisk()  # type: ignore[assignment]
+    with pytest.raises(OSError, match="No space"):
+        writer.add(*make_doc(2))
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ExportError) as caught:
         writer.close()
@@ -445,6 +466,7 @@ def many_documents(count: int) -> Iterator[tuple[LoadDocument, list[str]]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # tracemalloc makes it several times slower; minutes on a busy machine
 def test_writing_100000_documents_keeps_memory_bounded(tmp_path: Path):
     tracemalloc.start()
     try:

@@ -276,8 +276,12 @@ def test_a_corrupt_member_is_refused_and_nothing_is_written(tmp_path: Path, memb
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("member", [b"WARC/1.1\r\nWARC-Type: resource\r\n\r\n", gzip.compress(b"HTTP/1.1 200 OK\r\n\r\n"),
-                                    gzip.compress(b"WARC/1.1\r\nno colon here\r\n\r\n")])
+@pytest.mark.parametrize("member", [
+    b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 0\r\n\r\n\r\n\r\n",  # not gzipped
+    gzip.compress(b"HTTP/1.1 200 OK\r\n\r\n"),
+    gzip.compress(b"WARC/1.1\r\nno colon here\r\n\r\n"),
+    gzip.compress(b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 9\r\n\r\nabc\r\n\r\n"),  # lies
+])
 def test_a_member_that_is_not_a_gzipped_warc_record_is_refused(tmp_path: Path, member: bytes) -> None:
     with pytest.raises(WaczError, match="record 1"):
         write_wacz(tmp_path / "x.wacz", [([member], None)])
