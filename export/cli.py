@@ -77,8 +77,9 @@ def list_(ctx: Context, as_json: bool) -> None:
         emit_json(rows)
         return
     for row in rows:
-        click.echo(f"{printable(str(row['number']))}  {row['jurisdiction']}  {row['status']}  received {row['received']}  "
-                   f"due {row['next_due'] or '-'}  {row['scope']} records  {row['productions']} productions")
+        click.echo(f"{printable(str(row['number']))}  {row['jurisdiction']}  {row['status']}  "
+                   f"received {row['received']}  due {row['next_due'] or '-'}  {row['scope']} records  "
+                   f"{row['productions']} productions")
 
 
 @requests.command("show")

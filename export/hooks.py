@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from archiver.plugins import TransferRequest, TransferSummary
@@ -13,6 +14,7 @@ from export.certificate_pdf import render_certificate_pdf
 from export.errors import ExportError
 from export.transfer import write_transfer_package
 from export.transfer_source import archive_records
+from export.verify_package.cli import main as verify_main
 
 
 def certificate_pdf(archive: Archive, signed: Mapping[str, Any]) -> list[str]:
@@ -44,3 +46,10 @@ def transfer_package(archive: Archive, request: TransferRequest) -> TransferSumm
     tag_files = tuple(sorted(p.name for p in package.path.iterdir() if p.is_file()))
     return TransferSummary(files=package.files, payload_bytes=package.payload_bytes,
                            payload_oxum=package.payload_oxum, tag_files=tag_files)
+
+
+def verify_package(package: Path, keys: Path | None, tsa_roots: Path | None, as_json: bool) -> int:
+    """`arsip verify PACKAGE.zip`: the offline verifier's own command line, run in this process."""
+    argv = [str(package), *(["--keys", str(keys)] if keys else []),
+            *(["--tsa-roots", str(tsa_roots)] if tsa_roots else []), *(["--json"] if as_json else [])]
+    return verify_main(argv)

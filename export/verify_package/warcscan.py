@@ -28,8 +28,8 @@ _FIRST_WINDOW = 4096
 _MAX_WINDOW = 1 << 20
 _END_OF_HEADER = b"\r\n\r\n"
 _VERSIONS = ("WARC/1.1", "WARC/1.0")
-_FIELDS = re.compile(r"^(WARC-Record-ID|WARC-Type|Content-Length|WARC-Block-Digest|WARC-Payload-Digest|"
-                     r"WARC-Target-URI)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+_WANTED = frozenset({"warc-record-id", "warc-type", "content-length", "warc-block-digest", "warc-payload-digest",
+                     "warc-target-uri"})
 _SHA256_HEX = re.compile(r"sha256:[0-9a-f]{64}")
 
 
@@ -147,14 +147,22 @@ class _Member:
         version, _, rest = text.partition("\r\n")
         if version not in _VERSIONS:
             return f"does not start with WARC/1.1 or WARC/1.0 but {version[:40]!r}"
-        # Only the fields the checks use are read (warcio, in the test suite, checks the rest): one
-        # regular expression instead of a Python loop over every line of every record.
+        # Only the fields the checks use are kept (warcio, in the test suite, reads the rest).
         fields: dict[str, str] = {}
-        for name, value in _FIELDS.findall(rest):
-            key = name.lower()
-            if key in fields:
-                return f"has two {name} headers"
-            fields[key] = value
+        last = ""
+        for line in rest.split("\r\n"):
+            if line[:1] in (" ", "\t"):
+                if last in fields:
+                    fields[last] = f"{fields[last]} {line.strip()}"
+                continue
+            name, colon, value = line.partition(":")
+            last = name.strip().lower()
+            if not colon or not last:
+                return f"has a malformed WARC header line {line[:80]!r}"
+            if last in _WANTED:
+                if last in fields:
+                    return f"has two {name.strip()} headers"
+                fields[last] = value.strip()
         for required in ("warc-record-id", "warc-type", "content-length"):
             if required not in fields:
                 return f"has no {required} header"

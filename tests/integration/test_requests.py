@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import bagit
 import pytest
+from click.testing import CliRunner, Result
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.cli.main import Context, build_cli
 from archiver.clock import FixedClock
 from archiver.db.queries import find_record_id, list_records, record_detail
 from archiver.wiring import Archive
@@ -23,6 +26,7 @@ from export.production.build import ProductionOptions
 from export.production.loadfiles import read_dat, read_opt
 from export.production.service import produce
 from export.requests import journal, service
+from tests.support.cli import isolate_home
 from tests.support.demo_archive import captured_demo
 
 SECRET = "delivery trucks"
@@ -217,3 +221,39 @@ def test_a_failed_build_leaves_nothing(archive: Archive, tmp_path: Path) -> None
                                                             bates_start=9), actor="x")
     assert error.value.code == "bates_overflow"
     assert list(out.iterdir()) == [] and journal.load(archive, "FOIA-2024-001").productions == []
+
+
+def _cli(*args: str) -> Result:
+    clock = FixedClock(datetime(2024, 11, 29, 9, tzinfo=UTC))
+    return CliRunner().invoke(build_cli(), list(args), obj=Context(clock=clock, actor="cli:legal"),
+                              catch_exceptions=False)
+
+
+def test_the_cli_opens_produces_and_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_home(tmp_path, monkeypatch)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert _cli("demo", "--port", str(port)).exit_code == 0
+    listed = json.loads(_cli("records", "list", "--limit", "1000", "--json").output)
+    post = next(r["id"] for r in listed if r["text"].startswith(TEXTS["POST"]))
+    opened = _cli("requests", "open", "KIP-2024-7", "--requester", "Budi", "--received", "2024-11-20",
+                  "--jurisdiction", "id-uu-kip", "--description", "Unggahan tentang penutupan jalan")
+    assert opened.exit_code == 0, opened.output
+    assert "2024-12-05" in opened.output  # 10 hari kerja from Wednesday 20 Nov 2024 (27 Nov: Pilkada holiday)
+    assert _cli("requests", "scope", "KIP-2024-7", "--record", post).exit_code == 0
+    assert _cli("requests", "tag", "KIP-2024-7", "responsive", "--all-pending").exit_code == 0
+    bad = _cli("requests", "redact", "KIP-2024-7", post, "--version", "1", "--match", "Oak Ave", "--code",
+               "(b)(6)", "--reason", "x")
+    assert bad.exit_code == 1 and "unknown_exemption" in bad.output and "Traceback" not in bad.output
+    out = tmp_path / "out"
+    out.mkdir()
+    produced = _cli("requests", "produce", "KIP-2024-7", "--out", str(out), "--no-pdf")
+    assert produced.exit_code == 0, produced.output
+    package = out / "KIP-2024-7-P001.zip"
+    keys = tmp_path / "keys.json"
+    keys.write_text(_cli("keys", "export-public").output)
+    verified = _cli("verify", str(package), "--keys", str(keys))
+    assert verified.exit_code == 0, verified.output
+    package.write_bytes(package.read_bytes()[:-100])
+    assert _cli("verify", str(package), "--keys", str(keys)).exit_code != 0
