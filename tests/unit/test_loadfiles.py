@@ -466,18 +466,19 @@ def many_documents(count: int) -> Iterator[tuple[LoadDocument, list[str]]]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # tracemalloc makes it several times slower; minutes on a busy machine
-def test_writing_100000_documents_keeps_memory_bounded(tmp_path: Path):
+def test_writing_20000_documents_keeps_memory_bounded(tmp_path: Path):
+    # 20,000 (not the production bound of 100,000) keeps the suite fast under tracemalloc; the writer holds
+    # no per-document state, so a flat peak here is the same flat peak at any count.
     tracemalloc.start()
     try:
         with LoadFileWriter(tmp_path, name="P") as writer:
-            for doc, pages in many_documents(100_000):
+            for doc, pages in many_documents(20_000):
                 writer.add(doc, pages)
         files = writer.close()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-    assert (files.documents, files.pages) == (100_000, 200_000)
-    assert files.dat.stat().st_size > 40 * 1024 * 1024  # the output is far larger than the memory used
-    assert sum(1 for _ in read_edrm_relationships(files.xml)) == 66_666
+    assert peak < 5 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+    assert (files.documents, files.pages) == (20_000, 40_000)
+    assert files.dat.stat().st_size > 8 * 1024 * 1024  # the output is far larger than the memory used
+    assert sum(1 for _ in read_edrm_relationships(files.xml)) == 13_333
