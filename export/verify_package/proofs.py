@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,6 @@ from export.verify_package.trust import TrustedKeys
 ENVELOPES = "data/proofs/envelopes.jsonl"
 INCLUSION = "data/proofs/inclusion.jsonl"
 _SAFE_INTEGER = 2**53 - 1
-_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +101,15 @@ def parse_line(raw: bytes) -> ParsedEnvelopeLine:
                               signature=signature, canonical=canonical)
 
 
-def _is_hash(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 64 and _HEX.fullmatch(value) is not None
+def _hashes(values: Any) -> list[bytes] | None:
+    """A list of 64-hex-digit strings as 32-byte hashes, or None."""
+    if not isinstance(values, list) or not all(isinstance(v, str) and len(v) == 64 for v in values):
+        return None
+    try:
+        hashes = [bytes.fromhex(v) for v in values]
+    except ValueError:
+        return None
+    return hashes if all(len(h) == 32 for h in hashes) else None  # fromhex skips spaces
 
 
 def _parse_proof(number: int, raw: bytes) -> _Proof | str:
@@ -114,12 +119,12 @@ def _parse_proof(number: int, raw: bytes) -> _Proof | str:
         return f"is not JSON ({exc})"
     if not isinstance(data, dict):
         return "is not a JSON object"
-    index, size, leaf, path = (data.get(k) for k in ("log_index", "tree_size", "leaf_sha256", "path"))
-    if not (isinstance(index, int) and isinstance(size, int) and not isinstance(index, bool)
-            and not isinstance(size, bool) and isinstance(leaf, str) and _is_hash(leaf) and isinstance(path, list)
-            and all(_is_hash(p) for p in path)):
-        return "needs integer log_index and tree_size, a leaf_sha256 and a path of lowercase hex SHA-256 hashes"
-    return _Proof(number, index, leaf, size, [bytes.fromhex(p) for p in path])
+    index, size, leaf = data.get("log_index"), data.get("tree_size"), data.get("leaf_sha256")
+    path = _hashes(data.get("path"))
+    leaves = _hashes([leaf])
+    if not (type(index) is int and type(size) is int and path is not None and leaves is not None):
+        return "needs integer log_index and tree_size, a hex leaf_sha256 and a path of hex SHA-256 hashes"
+    return _Proof(number, index, leaves[0].hex(), size, path)
 
 
 class InclusionLines:
@@ -214,7 +219,10 @@ def _check_inclusion(signed: SignedVersion, proof: _Proof | None, checkpoint: Ch
         for doc in docs:
             findings.mark(doc, "inclusion_unproven: there is no verified checkpoint to prove its envelopes against")
         return
-    if proof.tree_size != checkpoint.size:
+    if signed.log_index >= checkpoint.size:
+        findings.error("inclusion_invalid", subject, f"log entry {signed.log_index} is beyond the checkpoint, which "
+                       f"covers {checkpoint.size} entries", docs=docs)
+    elif proof.tree_size != checkpoint.size:
         findings.error("inclusion_size_mismatch", subject, f"{where} proves inclusion in a tree of "
                        f"{proof.tree_size} entries, but the checkpoint is for {checkpoint.size}", docs=docs)
     elif proof.leaf != signed.sha256:

@@ -126,7 +126,7 @@ class PackageReport:
         verdict = "VERIFIED" if self.ok else "FAILED"
         yield (f"{verdict}: {self.package.name}: {t.get('documents', 0)} documents ({t.get('documents_ok', 0)} OK, "
                f"{t.get('documents_failed', 0)} failed); {errors} errors, {warnings} warnings")
-        checked = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(self.report.checked.items()))
+        checked = ", ".join(f"{what.replace('_', ' ')}: {n}" for what, n in sorted(self.report.checked.items()))
         yield f"Checked: {checked or 'nothing'}"
         source = "from --keys" if self.keys_source == "file" else "from the package itself"
         yield f"Trusted keys ({source}): {', '.join(self.trusted_keys) or 'none'}"
