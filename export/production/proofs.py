@@ -42,7 +42,7 @@ class ProofWriter:
                               "run `arsip verify --archive`", code="log_incomplete")
         self.size = row.size
         self.source = ListLeafSource(hashes)
-        self.subtrees = CachedSubtrees(self.source)
+        self.subtrees = CachedSubtrees(self.source, min_cached=16)  # ~N/8 cached hashes: 4 MB per million leaves
         note = archive.store.get_bytes(row.key)
         stamp = archive.store.get_bytes(row.timestamp_key) if row.timestamp_key else None
         self.checkpoint = CheckpointFiles(size=row.size, note=note, timestamp=stamp)

@@ -69,6 +69,8 @@ def check_evidence(versions: list[SignedVersion], warcs: WarcIndex, hashed: Mapp
         findings.warning("warc_record_unreferenced", f"{first.file} (record {first.record_id})",
                          f"no envelope in the package refers to this {first.warc_type} record{more}")
     findings.count("warc_records", len(warcs.records))
+    if warcs.duplicates:
+        findings.count("warc_records_copied_twice", warcs.duplicates)
 
 
 def _check_produced(signed: SignedVersion, row: Row, records: Mapping[str, WarcRecord], hashed: Mapping[str, Hashed],

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+from archiver.integrity.checkpoint import Checkpoint
 from export.verify_package.bagcheck import MAX_KEPT_BYTES, Pass, check_bag, check_required, hash_entries
 from export.verify_package.errors import UnreadableInput
 from export.verify_package.evidence import WARC_DIR, check_evidence
@@ -100,40 +102,45 @@ def verify_package(path: Path, *, keys_file: Path | None = None, tsa_roots: Path
         bag_info = check_bag(passed, index, findings)
         keys = trusted_keys(from_file, passed.kept.get(PUBLIC_KEYS), findings)
         check_package_signature(passed.kept.get(SIGNATURE_FILE), passed.kept.get(SIGNED_FILE), keys, findings)
-        note = passed.kept.get(CHECKPOINT)
-        checkpoint = check_checkpoint(note, keys, findings)
-        stamp = check_timestamp(passed.kept.get(TIMESTAMP), note, roots, passed.kept.get(TSA_ROOTS), findings)
+        checkpoint = check_checkpoint(passed.kept.get(CHECKPOINT), keys, findings)
+        stamp = check_timestamp(passed.kept.get(TIMESTAMP), passed.kept.get(CHECKPOINT), roots,
+                                passed.kept.get(TSA_ROOTS), findings)
         versions = check_envelopes(_lines(pz, passed, ENVELOPES), _lines(pz, passed, INCLUSION), keys, checkpoint,
                                    index, findings, meter)
-        for name in sorted(n for n in pz.entries if n.startswith(WARC_DIR) and not _is_warc(n)):
-            findings.warning("warc_not_checked", name, f"is not a {_WARC_SUFFIX} file; only its manifest digests "
-                                                       "were checked")
-        check_evidence(versions, warcs, passed.hashed, index, findings)
-        check_index(index, passed.hashed, Counter(v.record_id for v in versions), findings)
+        _check_contents(pz, passed, warcs, index, versions, findings)
         check_package_json(passed.kept.get(PACKAGE_JSON), index, {label: bag_info.first(label) for label in
                            ("External-Identifier", "Arsip-Production-Id")},
                            checkpoint.size if checkpoint else None, findings)
         meter.finish()
-        totals = _totals(index, versions, warcs, passed)
-    checkpoint_json = {"origin": checkpoint.origin, "size": checkpoint.size,
-                       "root": checkpoint.root_hash.hex()} if checkpoint else None
-    return _result(path, findings, index, totals, keys, checkpoint_json, stamp)
+    return _result(path, findings, index, _totals(index, versions, warcs, passed), keys, checkpoint, stamp)
+
+
+def _check_contents(pz: PackageZip, passed: Pass, warcs: WarcIndex, index: Index, versions: list[SignedVersion],
+                    findings: Findings) -> None:
+    """Steps 7 and 8: the WARC records and files against the envelopes, index.csv against it all."""
+    for name in sorted(n for n in pz.entries if n.startswith(WARC_DIR) and not _is_warc(n)):
+        findings.warning("warc_not_checked", name, f"is not a {_WARC_SUFFIX} file; only its manifest digests "
+                                                   "were checked")
+    check_evidence(versions, warcs, passed.hashed, index, findings)
+    check_index(index, passed.hashed, Counter(v.record_id for v in versions), findings)
 
 
 def _totals(index: Index, versions: list[SignedVersion], warcs: WarcIndex, passed: Pass) -> dict[str, int]:
     statuses = Counter(str(row.status) for row in index.rows)
     return {"documents": len(index.rows), "produced": statuses["produced"], "redacted": statuses["redacted"],
-            "withheld": statuses["withheld"], "envelopes": len(versions), "warc_records": len(warcs.records),
+            "withheld": statuses["withheld"], "envelopes": len(versions), "warc_files": len(warcs.files),
+            "warc_records": len(warcs.records),
             "files": len(passed.hashed), "bytes": sum(h.size for h in passed.hashed.values())}
 
 
 def _result(path: Path, findings: Findings, index: Index, totals: dict[str, int], keys: TrustedKeys,
-            checkpoint: dict[str, object] | None, stamp: dict[str, object] | None) -> PackageReport:
+            checkpoint: Checkpoint | None, stamp: dict[str, Any] | None) -> PackageReport:
     report = findings.close()
     documents = document_results(((r.doc_id, r.record_id, str(r.status), r.versions) for r in index.rows),
                                  findings.problems)
     failed = sum(1 for d in documents if not d.ok)
     totals = {**totals, "documents_ok": len(documents) - failed, "documents_failed": failed}
     return PackageReport(package=Path(path), report=report, documents=documents, totals=totals,
-                         trusted_keys=sorted(keys.keys), keys_source=keys.source, checkpoint=checkpoint,
-                         timestamp=stamp)
+                         trusted_keys=sorted(keys.keys), keys_source=keys.source, timestamp=stamp,
+                         checkpoint={"origin": checkpoint.origin, "size": checkpoint.size,
+                                     "root": checkpoint.root_hash.hex()} if checkpoint else None)

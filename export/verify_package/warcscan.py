@@ -25,6 +25,7 @@ from export.verify_package.zipread import Limits, inflate
 
 MAX_HEADER_BYTES = 256 * 1024
 _FIRST_WINDOW = 4096
+_SMALL_OUTPUT = 256 * 1024  # below Limits.ratio_floor, so the one-call path needs no ratio check
 _MAX_WINDOW = 1 << 20
 _END_OF_HEADER = b"\r\n\r\n"
 _VERSIONS = ("WARC/1.1", "WARC/1.0")
@@ -79,12 +80,12 @@ class WarcIndex:
         seen = self.records.get(record.record_id)
         if seen is None:
             self.records[record.record_id] = record
-        elif (seen.block_digest, seen.intact) == (record.block_digest, record.intact) and record.intact:
-            self.duplicates += 1
+        elif seen.block_digest == record.block_digest and seen.intact and record.intact:
+            self.duplicates += 1  # the same stored member twice: an exchange two documents share
         else:
             self.problems.append(WarcProblem("warc_duplicate_record", record.file, record.offset, record.record_id,
-                                             f"WARC-Record-ID also used by a different record in {seen.file} at "
-                                             f"offset {seen.offset}"))
+                                             f"this WARC-Record-ID is also used by different bytes in {seen.file} "
+                                             f"at offset {seen.offset}"))
 
 
 def parse_digest(value: str | None) -> str | None:
@@ -116,26 +117,29 @@ class _Member:
     def feed(self, data: bytes) -> str | None:
         """Consume decompressed bytes; returns what is wrong once something is."""
         self.output += len(data)
-        view = memoryview(data)
-        if self.fields is None:
-            search_from = max(len(self.head) - 3, 0)
-            self.head += view
-            end = self.head.find(_END_OF_HEADER, search_from)
-            if end < 0:
-                return f"has a WARC header longer than {MAX_HEADER_BYTES} bytes" \
-                    if len(self.head) > MAX_HEADER_BYTES else None
-            problem = self._parse_header(bytes(self.head[:end]))
-            if problem:
-                return problem
-            view = memoryview(bytes(self.head[end + len(_END_OF_HEADER):]))
-            self.head = bytearray()
+        if self.fields is not None:
+            return self._block(memoryview(data))
+        if not self.head:  # the usual case: the whole header arrives at once, parsed without copying
+            end = data.find(_END_OF_HEADER)
+            if end >= 0:
+                return self._parse_header(data[:end]) or self._block(memoryview(data)[end + len(_END_OF_HEADER):])
+        search_from = max(len(self.head) - 3, 0)
+        self.head += data
+        end = self.head.find(_END_OF_HEADER, search_from)
+        if end < 0:
+            return f"has a WARC header longer than {MAX_HEADER_BYTES} bytes" \
+                if len(self.head) > MAX_HEADER_BYTES else None
+        head, self.head = bytes(self.head), bytearray()
+        return self._parse_header(head[:end]) or self._block(memoryview(head)[end + len(_END_OF_HEADER):])
+
+    def _block(self, view: memoryview) -> str | None:
         take = min(self.remaining, len(view))
         if take:
             self.block.update(view[:take])
             self.remaining -= take
         if take < len(view):
             self.tail += view[take:]
-            if len(self.tail) > 4:
+            if len(self.tail) > len(_END_OF_HEADER):
                 return "holds more than one WARC record or bytes after the record's CRLF CRLF"
         return None
 
@@ -215,6 +219,10 @@ class WarcFileScanner:
         view = memoryview(data)
         while view and not self._dead:
             if self._inflater is None:
+                used = self._small_member(view)
+                if used:
+                    view = view[used:]
+                    continue
                 self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
                 self._member = _Member(self._offset)
                 self._fed = 0
@@ -231,6 +239,26 @@ class WarcFileScanner:
             view = view[used:]
             if self._inflater.eof and self._member is not None:
                 self._end_member(self._member)
+
+    def _small_member(self, view: memoryview) -> int:
+        """A member that fits in the first window, in one call (most records): the compressed bytes it
+        used, or 0 to take the general path (a larger member, or one zlib refuses: that path says why)."""
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        piece = view[:_FIRST_WINDOW]
+        try:
+            out = inflater.decompress(piece, _SMALL_OUTPUT)
+        except zlib.error:
+            return 0
+        if not inflater.eof:
+            return 0
+        member = _Member(self._offset)
+        problem = member.feed(out)
+        self._fed = len(piece) - len(inflater.unused_data)
+        if problem:
+            self._fail("warc_record_malformed", problem, member)
+        else:
+            self._end_member(member)
+        return self._fed
 
     def _inflate(self, piece: memoryview) -> bool:
         inflater, member = self._inflater, self._member

@@ -123,7 +123,7 @@ def test_tampering_makes_verify_exit_1_and_name_the_object(home: Path, demo) -> 
     (("accounts", "add", "bluesky", "https://bsky.app/profile/x"), 2, r"not collected yet"),
     (("collect",), 1, r"no active accounts"),
     (("records", "show", "nope"), 1, r"no record 'nope'"),
-    (("verify",), 2, r"either --archive or a RECORD"),
+    (("verify",), 2, r"either --archive, a RECORD"),
     (("accounts", "list", "--frobnicate"), 2, r"No such option"),
 ])
 def test_bad_input_is_a_one_line_error(home: Path, args: tuple[str, ...], code: int, pattern: str) -> None:

@@ -444,16 +444,9 @@ def edit_warc_member(data: bytes, warc_record_id: str, edit: Callable[[bytes], b
 
 def warc_record_ids(package: Path, position: int) -> dict[str, str]:
     """The WARC-Record-IDs of one document's first version: ``document``, ``response``, ``request``."""
-    line = read_entries(package)["data/proofs/envelopes.jsonl"].split(b"\n")[_first_line(package, position)]
-    envelope = json.loads(line)["envelope"]
-    ids = {"document": envelope["warc"]["record_id"]}
-    ids.update(zip(("response", "request"), (ref["record_id"] for ref in envelope["evidence"]), strict=True))
-    return ids
-
-
-def _first_line(package: Path, position: int) -> int:
-    lines = read_entries(package)["data/proofs/envelopes.jsonl"].split(b"\n")
-    for number, line in enumerate(lines):
-        if line and json.loads(line)["envelope"]["record"]["id"] == record_id(position):
-            return number
+    for line in read_entries(package)["data/proofs/envelopes.jsonl"].splitlines():
+        envelope = json.loads(line)["envelope"]
+        if envelope["record"]["id"] == record_id(position) and envelope["version"] == 1:
+            evidence = [ref["record_id"] for ref in envelope["evidence"]]
+            return {"document": envelope["warc"]["record_id"], "response": evidence[0], "request": evidence[1]}
     raise AssertionError(f"no envelope for document {position}")

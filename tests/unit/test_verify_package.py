@@ -22,15 +22,20 @@ import bagit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.integrity.envelope import parse_envelope_line
+from archiver.integrity.envelope import WarcRef, parse_envelope_line
 from archiver.integrity.keys import Signer, verify_signature
 from archiver.integrity.merkle import ListLeafSource, inclusion_proof
 from archiver.verify.findings import Finding, Severity
 from export.verify_package import PackageReport, UnreadableInput, verify_package
+from export.verify_package import verify as verify_module
+from export.verify_package.bagcheck import Hashed
 from export.verify_package.cli import main
-from export.verify_package.indexcheck import Index
+from export.verify_package.evidence import check_evidence
+from export.verify_package.indexcheck import Index, parse_index
 from export.verify_package.proofs import SignedVersion, _check_chains, parse_line
 from export.verify_package.report import Findings
+from export.verify_package.verify import split_lines
+from export.verify_package.warcscan import WarcIndex, WarcRecord
 from export.verify_package.zipread import Limits
 from tests.support.production_package import (
     OTHER_SEED,
@@ -335,9 +340,62 @@ def test_redacted_document_with_its_warc_records_is_a_leak(tmp_path: Path) -> No
     assert failed_docs(result) == {doc_id(1)}
 
 
+def test_exempt_record_is_found_by_its_version_uri_even_under_another_record_id(tmp_path: Path) -> None:
+    leaky = build_package(tmp_path, documents=2, redacted=(1,), leak_exempt_warc=True)
+    name = "data/warc/FOIA-2025-0042-P001-00002.warc.gz"  # odd documents
+    renamed = "<urn:uuid:ffffffff-0000-4000-8000-000000000001>"
+    document = warc_record_ids(leaky, 1)["document"]
+    data = edit_warc_member(read_entries(leaky)[name], document, lambda m: flip(m, document.encode(), renamed.encode()))
+    result = verify_package(rebag(leaky, {name: data}))
+    assert any(f.code == "exempt_content_present" and renamed in f.subject for f in result.findings)
+
+
+def test_an_exchange_shared_with_a_withheld_document_may_be_left_out() -> None:
+    index = parse_index(b"doc_id,beg_bates,end_bates,record_id,platform,platform_id,kind,account,status,versions,"
+                        b"pdf,native,text\r\nD1,D1,D1,r1,x,1,post,a,produced,1,,,\r\nD2,D2,D2,r2,x,2,post,a,withheld,1,,,\r\n")
+    content = "c" * 64
+    shared = WarcRef("k", 0, 1, "<urn:uuid:shared>", "sha256:" + "5" * 64)
+    own = WarcRef("k", 9, 1, "<urn:uuid:own>", f"sha256:{content}")
+    exempt = WarcRef("k", 5, 1, "<urn:uuid:exempt>", "sha256:" + "6" * 64)
+    versions = [SignedVersion(1, 0, "r1", 1, "a" * 64, content, own, (shared,), None),
+                SignedVersion(2, 1, "r2", 1, "b" * 64, "d" * 64, exempt, (shared,), None)]
+    warcs = WarcIndex()
+    warcs.add(WarcRecord("<urn:uuid:own>", "data/warc/w.warc.gz", 0, "resource", f"sha256:{content}",
+                         f"sha256:{content}", True, "urn:arsip:record:r1:version:1"))
+    findings = Findings()
+    check_evidence(versions, warcs, {"data/documents/D1/versions/v0001.json": Hashed(2, content, "e" * 128)}, index,
+                   findings)
+    report = findings.close()
+    assert [(f.severity, f.code) for f in report.findings] == [(Severity.WARNING, "shared_evidence_withheld")]
+    assert "withheld document D2" in report.findings[0].message and not findings.problems
+
+
 def test_withheld_document_with_original_versions_is_a_leak(package: Path) -> None:
     result = verify_package(rebag(package, {f"data/documents/{doc_id(2)}/versions/v0001.json": b"{}"}))
     assert "exempt_content_present" in result.codes() and failed_docs(result) == {doc_id(2)}
+
+
+def _first_member(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    inflater.decompress(data)
+    return data[:len(data) - len(inflater.unused_data)]
+
+
+def test_a_stored_member_copied_twice_is_fine_but_one_id_for_two_records_is_not(package: Path) -> None:
+    data = read_entries(package)[WARC_EVEN]
+    first = _first_member(data)
+    copied = verify_package(rebag(package, {WARC_EVEN: data + first}))
+    assert copied.ok and copied.report.checked["warc_records_copied_twice"] == 1
+    forged = edit_warc_member(first, warc_record_ids(package, 0)["response"], lambda m: flip(m, b"200 OK", b"204 OK"))
+    result = verify_package(rebag(package, {WARC_EVEN: data + forged}))
+    assert {"warc_duplicate_record", "warc_block_digest_mismatch"} <= result.codes(Severity.ERROR)
+
+
+def test_truncated_warc_file_is_named(package: Path) -> None:
+    data = read_entries(package)[WARC_EVEN]
+    result = verify_package(rebag(package, {WARC_EVEN: data[:-10]}))
+    found = finding(result, "warc_unreadable")
+    assert found.subject.startswith(WARC_EVEN) and "truncated" in found.message
 
 
 def test_missing_file_listed_in_the_manifest(package: Path) -> None:
@@ -362,9 +420,26 @@ def test_removed_envelope_is_a_version_count_mismatch(package: Path) -> None:
     assert "inclusion_unmatched" in result.codes(Severity.WARNING)
 
 
-def test_broken_chain_of_versions_is_named() -> None:
-    from archiver.integrity.envelope import WarcRef
+def test_inclusion_proofs_in_another_order_still_verify(package: Path) -> None:
+    name = "data/proofs/inclusion.jsonl"
+    lines = read_entries(package)[name].splitlines(keepends=True)
+    result = verify_package(rebag(package, {name: b"".join(reversed(lines))}))
+    assert result.ok and result.report.checked["inclusion_proofs"] == 8
 
+
+def test_proof_files_too_large_to_hold_are_streamed_twice(package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify_module, "_LINES_IN_MEMORY", 0)
+    result = verify_package(package)
+    assert result.ok and result.report.checked["inclusion_proofs"] == 8
+
+
+def test_lines_are_split_across_chunks_and_runaway_lines_are_cut() -> None:
+    assert list(split_lines([b"a\nb", b"c\n", b"", b"d"])) == [b"a", b"bc", b"d"]
+    runaway = list(split_lines([b"x" * (1 << 20), b"x", b"y\nz"]))
+    assert runaway[0] == b"x" * ((1 << 20) + 1) and runaway[-1] == b"z"
+
+
+def test_broken_chain_of_versions_is_named() -> None:
     ref = WarcRef("k", 0, 1, "<urn:uuid:x>", "sha256:" + "0" * 64)
     versions = [SignedVersion(1, 3, "r", 1, "a" * 64, "c" * 64, ref, (), None),
                 SignedVersion(2, 9, "r", 2, "b" * 64, "c" * 64, ref, (), "f" * 64)]
