@@ -30,7 +30,7 @@ def canonical_json(value: Any) -> bytes:
     test checks the two agree.
     """
     if _plain(value):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return _plain_jcs(value)
     # Imported here: envelopes never need it, and the offline package verifier must not (its
     # footprint is the standard library and cryptography).
     import rfc8785
@@ -40,6 +40,11 @@ def canonical_json(value: Any) -> bytes:
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise IntegrityError(f"value cannot be canonicalized as RFC 8785 JSON: {exc}",
                              code="not_canonicalizable") from None
+
+
+def _plain_jcs(value: Any) -> bytes:
+    """JCS of a value ``_plain`` accepts: sorted, compact, non-ASCII-escaping ``json.dumps``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _plain(value: Any) -> bool:
@@ -156,7 +161,7 @@ class Envelope:
     def canonical(self) -> bytes:
         """RFC 8785 bytes. An envelope is ASCII keys, strings, nulls and integers checked to lie in
         JCS's exact range (``__post_init__``), for which JCS equals sorted compact ``json.dumps``."""
-        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return _plain_jcs(self.to_json())
 
 
 class SignerLike(Protocol):
@@ -206,11 +211,19 @@ class ParsedEnvelopeLine:
 
 def parse_envelope_line(line: bytes) -> ParsedEnvelopeLine:
     """Parse one batch line, recomputing the canonical bytes and hash from the envelope JSON exactly as
-    stored, so any added, removed or altered field changes the hash."""
+    stored, so any added, removed or altered field changes the hash.
+
+    A signed envelope holds only plain JSON (strings, nulls, ASCII keys, integers in JCS's exact
+    range: see ``Envelope.__post_init__``), so a line with a float, a huge integer or a non-ASCII key
+    was not written by a signer and is malformed. Refusing it here also keeps the offline verifier
+    from ever needing ``rfc8785``."""
     try:
         data = json.loads(line)
-        envelope = Envelope.from_json(data["envelope"])
-        canonical = canonical_json(data["envelope"])
+        body = data["envelope"]
+        if not _plain(body):
+            raise ValueError("the envelope holds a float, an integer outside +/-(2**53 - 1) or a non-ASCII key")
+        envelope = Envelope.from_json(body)
+        canonical = _plain_jcs(body)
         signature = base64.b64decode(data["signature"], validate=True)
         claimed = str(data["sha256"])
         key_id = str(data["key_id"])

@@ -8,8 +8,6 @@ at the cost of buffering the proofs skipped over.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from typing import Any
 
 from archiver.errors import ArchiverError
 from archiver.integrity.checkpoint import Checkpoint
-from archiver.integrity.envelope import Envelope, ParsedEnvelopeLine, WarcRef
+from archiver.integrity.envelope import WarcRef, parse_envelope_line
 from archiver.integrity.keys import verify_signature
 from archiver.integrity.merkle import leaf_hash, verify_inclusion
 from export.verify_package.indexcheck import Index
@@ -27,7 +25,6 @@ from export.verify_package.trust import TrustedKeys
 
 ENVELOPES = "data/proofs/envelopes.jsonl"
 INCLUSION = "data/proofs/inclusion.jsonl"
-_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,49 +53,6 @@ class _Proof:
     leaf: str
     tree_size: int
     path: list[bytes]
-
-
-def _refuse(token: str) -> Any:
-    raise ValueError(f"{token[:40]} is not an integer, string or null")
-
-
-def _safe_int(token: str) -> int:
-    value = int(token)
-    if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
-        raise ValueError(f"integer {token[:40]} is outside the range an envelope can hold")
-    return value
-
-
-def _canonical_only(value: Any) -> bool:
-    """True when no object key is non-ASCII (see :func:`parse_line`)."""
-    if isinstance(value, dict):
-        return all(k.isascii() and _canonical_only(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_canonical_only(v) for v in value)
-    return True
-
-
-def parse_line(raw: bytes) -> ParsedEnvelopeLine:
-    """``parse_envelope_line`` with one JSON parse instead of two and no second walk over the value.
-
-    The line is refused unless it holds only what an envelope can (``envelope._plain``): strings,
-    safe integers, nulls, booleans, ASCII keys. Floats and big integers are refused while parsing and
-    keys are walked only when the line is not ASCII. For such values RFC 8785 is sorted compact
-    ``json.dumps`` (``canonical_json``'s fast path) and anything else would make canonicalization load
-    rfc8785, which the offline verifier does not ship. The tests hold this to ``parse_envelope_line``.
-    """
-    data = json.loads(raw, parse_float=_refuse, parse_constant=_refuse, parse_int=_safe_int)
-    if not (isinstance(data, dict) and isinstance(data.get("envelope"), dict)):
-        raise ValueError("not an object with an envelope")
-    body = data["envelope"]
-    if not raw.isascii() and not _canonical_only(body):
-        raise ValueError("an object key is not ASCII")
-    envelope = Envelope.from_json(body)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    signature = base64.b64decode(data["signature"], validate=True)
-    return ParsedEnvelopeLine(envelope=envelope, claimed_sha256=str(data["sha256"]),
-                              actual_sha256=hashlib.sha256(canonical).hexdigest(), key_id=str(data["key_id"]),
-                              signature=signature, canonical=canonical)
 
 
 def _hashes(values: Any) -> list[bytes] | None:
@@ -183,7 +137,7 @@ def _docs(index: Index, record_id: str) -> list[str]:
 def _check_line(number: int, raw: bytes, keys: TrustedKeys, index: Index, findings: Findings) -> SignedVersion | None:
     where = f"{ENVELOPES} line {number}"
     try:
-        parsed = parse_line(raw)
+        parsed = parse_envelope_line(raw)
     except (ArchiverError, ValueError, TypeError, KeyError, AttributeError) as exc:
         findings.error("envelope_malformed", where, f"cannot be read as a signed envelope ({exc})")
         return None

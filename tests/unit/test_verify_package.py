@@ -22,6 +22,7 @@ import bagit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.errors import IntegrityError
 from archiver.integrity.envelope import WarcRef, parse_envelope_line
 from archiver.integrity.keys import Signer, verify_signature
 from archiver.integrity.merkle import ListLeafSource, inclusion_proof
@@ -32,7 +33,7 @@ from export.verify_package.bagcheck import Hashed
 from export.verify_package.cli import main
 from export.verify_package.evidence import check_evidence
 from export.verify_package.indexcheck import Index, parse_index
-from export.verify_package.proofs import SignedVersion, _check_chains, parse_line
+from export.verify_package.proofs import SignedVersion, _check_chains
 from export.verify_package.report import Findings
 from export.verify_package.verify import split_lines
 from export.verify_package.warcscan import WarcIndex, WarcRecord
@@ -157,15 +158,11 @@ def test_generator_audit_paths_match_merkle_inclusion_proof(size: int) -> None:
     assert [audit_path(levels, i) for i in range(size)] == [inclusion_proof(source, i, size) for i in range(size)]
 
 
-def test_parse_line_reads_envelopes_exactly_as_parse_envelope_line(package: Path) -> None:
-    lines = read_entries(package)["data/proofs/envelopes.jsonl"].splitlines()
-    assert lines and all(parse_line(line) == parse_envelope_line(line) for line in lines)
-
-
 def test_envelope_with_a_float_is_malformed_without_loading_rfc8785(package: Path) -> None:
     line = read_entries(package)["data/proofs/envelopes.jsonl"].splitlines()[0]
-    with pytest.raises(ValueError, match="is not an integer"):
-        parse_line(flip(line, b'"version":1', b'"version":1.0'))
+    assert parse_envelope_line(line).envelope.version == 1
+    with pytest.raises(IntegrityError, match="holds a float"):
+        parse_envelope_line(flip(line, b'"version":1', b'"version":1.0'))
 
 
 # -- keys and time-stamps -----------------------------------------------------------------------------
