@@ -9,9 +9,10 @@ the envelopes signed (and that exempt documents' records are absent), and index.
 
 Why the standard library does the BagIt and WARC work here: an auditor should be able to install
 ``cryptography`` (and ``rfc3161-client`` when a time-stamp is present) and nothing else, so this
-package imports only those, the standard library and the stdlib-only parts of ``archiver.integrity``
-and ``archiver.verify.findings`` — no warcio, bagit, SQLAlchemy or httpx, and nothing else from
-``export``. A test holds it to that footprint. The test suite reads the same packages with bagit
+package imports only those, the standard library and the stdlib-only parts of ``archiver.integrity``,
+``archiver.verify.findings`` and ``archiver.collectors.export_archive_rules`` (archive-path rules) —
+no warcio, bagit, SQLAlchemy or httpx, and nothing else from ``export``. A test holds it to that
+footprint. The test suite reads the same packages with bagit
 and warcio as independent second readers.
 """
 

@@ -11,10 +11,8 @@ checked at the end. Memory stays bounded by one chunk.
 
 from __future__ import annotations
 
-import re
 import stat
 import struct
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from archiver.collectors.export_archive_rules import UnsafeName, normalize_member_name
 from export.verify_package.errors import UnreadableInput
 
 CHUNK = 1 << 20
@@ -31,7 +30,6 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 _UTF8_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
 _SUPPORTED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -64,18 +62,16 @@ def refuse(name: str, why: str) -> UnreadableInput:
 
 
 def check_name(name: str, limits: Limits) -> None:
-    """A bag-relative POSIX path that cannot land anywhere but inside the bag, on any system."""
+    """A bag-relative POSIX path that cannot land anywhere but inside the bag, on any system (the
+    archive-path rules the export importers use), written in its one canonical form."""
     if not name or len(name) > limits.max_name_length:
         raise refuse(name, f"has an empty name or one longer than {limits.max_name_length} characters")
-    if _CONTROL.search(name):
-        raise refuse(name, "has a control character (NUL, CR, LF ...) in its name")
-    if "\\" in name:
-        raise refuse(name, "has a backslash in its name (a path separator on Windows)")
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise refuse(name, "has an absolute path")
-    parts = name.rstrip("/").split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise refuse(name, "has an empty, '.' or '..' path component")
+    try:
+        canonical = normalize_member_name(name)
+    except UnsafeName as exc:
+        raise refuse(name, f"is unsafe: {exc}") from None
+    if canonical != name.rstrip("/"):
+        raise refuse(name, "is not in canonical form (an empty or '.' path component, or not Unicode NFC)")
 
 
 def _is_symlink(info: zipfile.ZipInfo) -> bool:
@@ -131,7 +127,7 @@ class PackageZip:
         for info in infos:
             name = info.orig_filename
             check_name(name, self.limits)
-            key = (name if name.isascii() else unicodedata.normalize("NFC", name)).casefold()
+            key = name.casefold()  # check_name admits only NFC names
             if key in folded:
                 same = "twice" if folded[key] == name else f"twice (as {folded[key]!r}, differing only in case)"
                 raise refuse(name, f"appears {same}, so extracting it would overwrite a file")
