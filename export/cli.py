@@ -11,7 +11,7 @@ import click
 
 from archiver.cli.main import Context, emit_json, fail, pass_context, printable
 from export.errors import ExportError
-from export.production.build import ProductionOptions, default_bates_prefix
+from export.production.build import ProductionOptions
 from export.production.service import produce
 from export.requests import journal, service
 from export.requests.case import TAGS, Case
@@ -32,10 +32,6 @@ class _RequestsGroup(click.Group):
 @click.group(cls=_RequestsGroup)
 def requests() -> None:
     """Records requests (FOIA, CPRA, FOIL, UU KIP): intake, deadlines, scoping, redaction, productions."""
-
-
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value else None
 
 
 @requests.command("open")
@@ -275,7 +271,8 @@ def toll(ctx: Context, number: str, kind: str, start: datetime | None, end: date
     """Stop or restart the response clock."""
     if bool(start) == bool(end):
         raise click.UsageError("give --start to stop the clock or --end to restart it")
-    data = {"toll": kind, "start": start.date().isoformat()} if start else {"end": _day(end).isoformat()}  # type: ignore[union-attr]
+    day = (start or end or datetime.min).date().isoformat()  # exactly one is given (checked above)
+    data = {"toll": kind, "start": day} if start else {"end": day}
     case = service.record(ctx.archive(), number, "toll", data, actor=ctx.actor)
     _print_clocks(case, ctx.archive().clock.now().date())
 
@@ -342,14 +339,10 @@ def assign(ctx: Context, number: str, staff: tuple[str, ...]) -> None:
 def produce_(ctx: Context, number: str, out_dir: Path, bates_prefix: str | None, bates_width: int,
              bates_start: int | None, no_pdf: bool, wacz: bool, only: tuple[str, ...]) -> None:
     """Build the next (rolling) production: one zip, a signed BagIt bag with PDFs, load files and proofs."""
-    archive = ctx.archive()
-    case = journal.load(archive, number)
-    start = bates_start or (max((p.last_number for p in case.productions), default=0) + 1)
     progress = _progress_bar() if sys.stderr.isatty() else None
-    options = ProductionOptions(out_dir=out_dir, bates_prefix=bates_prefix or default_bates_prefix(number),
-                                bates_width=bates_width, bates_start=start, pdf=not no_pdf, wacz=wacz, only=only,
-                                progress=progress)
-    _case, built = produce(archive, number, options, actor=ctx.actor)
+    options = ProductionOptions(out_dir=out_dir, bates_prefix=bates_prefix, bates_width=bates_width,
+                                bates_start=bates_start, pdf=not no_pdf, wacz=wacz, only=only, progress=progress)
+    _case, built = produce(ctx.archive(), number, options, actor=ctx.actor)
     if progress:
         click.echo("", err=True)
     click.echo(f"production {built.id}: {len(built.records)} documents, Bates {built.first_bates} to "

@@ -26,8 +26,8 @@ from typing import Any, BinaryIO
 
 from archiver import __version__
 from archiver.clock import isoformat_z
-from archiver.db.queries import record_detail, version_locations
-from archiver.db.retention_rows import version_refs
+from archiver.db.queries import VersionLocation, record_detail, version_locations
+from archiver.db.retention_rows import StoredVersionRef, version_refs
 from archiver.store.streams import hash_file
 from archiver.wiring import Archive
 from export.bag import make_bag, write_tag_manifest
@@ -61,9 +61,9 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class ProductionOptions:
     out_dir: Path
-    bates_prefix: str
+    bates_prefix: str | None = None  # default: from the request number, e.g. "FOIA2024001-"
     bates_width: int = 6
-    bates_start: int = 1
+    bates_start: int | None = None  # default: after the last number of the request's earlier productions
     pdf: bool = True
     wacz: bool = False
     only: tuple[str, ...] = ()
@@ -101,7 +101,7 @@ def build_production(archive: Archive, case: Case, options: ProductionOptions, *
         raise ExportError(f"{target} already exists; move it away or choose another --out", code="target_exists")
     if not options.out_dir.is_dir():
         raise ExportError(f"output directory {options.out_dir} does not exist", code="target_parent_missing")
-    bates = BatesFormat(prefix=options.bates_prefix, width=options.bates_width)
+    bates = BatesFormat(prefix=options.bates_prefix or default_bates_prefix(case.number), width=options.bates_width)
     documents = plan(archive, case, only=options.only)
     staging = Path(tempfile.mkdtemp(prefix=f".{production_id}.partial-", dir=options.out_dir))
     try:
@@ -120,6 +120,21 @@ def build_production(archive: Archive, case: Case, options: ProductionOptions, *
                            sha256=digest, bytes=size, counts={**built.counts, "files": summary})
 
 
+@dataclass(frozen=True)
+class _Stored:
+    locations: list[VersionLocation]  # each version's log leaf and envelope batch
+    refs: list[StoredVersionRef]  # each version's WARC records (released documents only)
+
+
+@dataclass(frozen=True)
+class _Written:
+    paths: dict[str, str]  # native, text, pdf: bag paths ("" when absent)
+    native_sha256: str
+    native_bytes: int
+    text_bytes: int
+    image_bytes: int
+
+
 class _Builder:
     """Writes the payload (``data/``) document by document."""
 
@@ -130,7 +145,7 @@ class _Builder:
         self.data = root
         for sub in ("documents", "warc", "proofs", "loadfiles"):
             (root / sub).mkdir()
-        self.next = options.bates_start
+        self.next = options.bates_start or max((p.last_number for p in case.productions), default=0) + 1
         self.first_bates = self.last_bates = ""
         self.counts: dict[str, int] = {"produced": 0, "redacted": 0, "withheld": 0, "versions": 0, "pages": 0}
         self.envelopes = EnvelopeBatches(archive.store)
@@ -149,8 +164,8 @@ class _Builder:
                 done = 0
                 for _family, members in groupby(documents, key=lambda d: d.family):
                     family = list(members)
-                    contents = self._contents(family)
-                    self._family(contents, warcs, index, log, loads, envelopes, inclusion, wacz)
+                    contents, stored = self._contents(family)
+                    self._family(contents, stored, warcs, index, log, loads, envelopes, inclusion, wacz)
                     done += len(family)
                     if self.options.progress:
                         self.options.progress(done, len(documents))
@@ -172,14 +187,20 @@ class _Builder:
                           description="Web archive of the released records, for replay in standard players.",
                           created=self.created, software=f"Arsip {__version__}", signer=self.archive.signer())
 
-    def _contents(self, family: Sequence[PlannedDocument]) -> list[RecordContent]:
+    def _contents(self, family: Sequence[PlannedDocument]) -> tuple[list[RecordContent], dict[str, _Stored]]:
+        """The family's records and, from the same catalog transaction, where their envelopes and (for
+        released records) WARC records are."""
         with self.archive.catalog.read() as conn:
             details = [record_detail(conn, d.record_id) for d in family]
-        return [record_content(self.archive, self.case, detail, d.status) for d, detail in zip(family, details,
-                                                                                                strict=True)]
+            stored = {d.record_id: _Stored(version_locations(conn, d.record_id),
+                                           list(version_refs(conn, [d.record_id])) if d.status == "produced" else [])
+                      for d in family}
+        return [record_content(self.archive, self.case, detail, d.status)
+                for d, detail in zip(family, details, strict=True)], stored
 
-    def _family(self, contents: list[RecordContent], warcs: WarcSeries, index: CsvRegister, log: CsvRegister,
-                loads: LoadFileWriter, envelopes: BinaryIO, inclusion: BinaryIO, wacz: WaczWriter | None) -> None:
+    def _family(self, contents: list[RecordContent], stored: dict[str, _Stored], warcs: WarcSeries,
+                index: CsvRegister, log: CsvRegister, loads: LoadFileWriter, envelopes: BinaryIO,
+                inclusion: BinaryIO, wacz: WaczWriter | None) -> None:
         rendered = []
         for position, content in enumerate(contents):
             doc_id = self.bates.number(self.next)
@@ -194,8 +215,9 @@ class _Builder:
         self.last_bates = family_last
         parent_id = rendered[0][0]
         for doc_id, content, pdf, page_bates in rendered:
-            paths = self._write_document(doc_id, content, pdf)
-            self._evidence(content, warcs, envelopes, inclusion, wacz)
+            written = self._write_document(doc_id, content, pdf)
+            paths = written.paths
+            self._evidence(content, stored[content.detail.record.id], warcs, envelopes, inclusion, wacz)
             record = content.detail.record
             index.add({"doc_id": doc_id, "beg_bates": page_bates[0], "end_bates": page_bates[-1],
                        "record_id": record.id, "platform": record.platform, "platform_id": record.platform_id,
@@ -210,10 +232,9 @@ class _Builder:
                 platform=record.platform, kind=record.kind, record_id=record.id, state=latest.version.state,
                 date_created=isoformat_z(record.posted_at) if record.posted_at else "",
                 date_captured=isoformat_z(latest.version.captured_at),
-                sha256=self._sha256(paths["native"]),
-                native_path=paths["native"], text_path=paths["text"], image_path=paths["pdf"],
-                native_bytes=self._size(paths["native"]), text_bytes=self._size(paths["text"]),
-                image_bytes=self._size(paths["pdf"]), redacted=content.status == "redacted",
+                sha256=written.native_sha256, native_path=paths["native"], text_path=paths["text"],
+                image_path=paths["pdf"], native_bytes=written.native_bytes, text_bytes=written.text_bytes,
+                image_bytes=written.image_bytes, redacted=content.status == "redacted",
                 withheld=content.status == "withheld"), page_bates)
             self.counts[content.status] += 1
             self.counts["versions"] += len(content.versions)
@@ -247,8 +268,9 @@ class _Builder:
                           thread=tuple(items), versions=versions, provenance=provenance,
                           request_number=self.case.number, production_id=self.production_id, created=self.created)
 
-    def _write_document(self, doc_id: str, content: RecordContent, pdf: RenderedPdf | None) -> dict[str, str]:
-        """The document's folder; returns its bag paths (native = the latest released JSON)."""
+    def _write_document(self, doc_id: str, content: RecordContent, pdf: RenderedPdf | None) -> _Written:
+        """The document's folder; returns its bag paths and what the load files say of its files
+        (native = the latest released JSON)."""
         folder = self.data / "documents" / doc_id
         folder.mkdir()
         outputs: list[bytes] = []
@@ -267,29 +289,27 @@ class _Builder:
                 outputs.append(body)
         text = "".join(f"--- version {v.version.number} ({v.version.state}, captured "
                        f"{isoformat_z(v.version.captured_at)}) ---\n{v.text}\n\n" for v in content.versions)
-        (folder / "text.txt").write_text(text, encoding="utf-8")
-        outputs.append(text.encode())
+        text_bytes = text.encode()
+        (folder / "text.txt").write_bytes(text_bytes)
+        outputs.append(text_bytes)
         paths = {"native": _bag(native, self.data), "text": _bag(folder / "text.txt", self.data), "pdf": ""}
         if pdf is not None:
             (folder / "record.pdf").write_bytes(pdf.data)
             paths["pdf"] = _bag(folder / "record.pdf", self.data)
         if content.secrets:
             assert_absent(outputs, content.secrets)  # the last guard: burned means gone
-        return paths
+        return _Written(paths=paths, native_sha256=hashlib.sha256(body).hexdigest(), native_bytes=len(body),
+                        text_bytes=len(text_bytes), image_bytes=len(pdf.data) if pdf is not None else 0)
 
-    def _evidence(self, content: RecordContent, warcs: WarcSeries, envelopes: BinaryIO, inclusion: BinaryIO,
-                  wacz: WaczWriter | None) -> None:
+    def _evidence(self, content: RecordContent, stored: _Stored, warcs: WarcSeries, envelopes: BinaryIO,
+                  inclusion: BinaryIO, wacz: WaczWriter | None) -> None:
         """Envelopes and inclusion proofs for every document; WARC records only for unredacted ones."""
-        record_id = content.detail.record.id
-        with self.archive.catalog.read() as conn:
-            locations = version_locations(conn, record_id)
-            refs = list(version_refs(conn, [record_id])) if content.status == "produced" else []
-        for at in locations:
+        for at in stored.locations:
             envelopes.write(self.envelopes.line(at.batch_key, at.log_index - at.batch_first_index).rstrip(b"\n")
                             + b"\n")
             inclusion.write(self.proofs.line(at.log_index, at.leaf_sha256))
-        if refs:
-            members = stored_members(self.archive.store, refs)
+        if stored.refs:
+            members = stored_members(self.archive.store, stored.refs)
             warcs.add(members)
             if wacz is not None:
                 record = content.detail.record
@@ -311,12 +331,6 @@ class _Builder:
                 log.add({**base, "version": decision.version, "field": decision.field, "decision": "redacted",
                          "code": decision.code, "reason": decision.reason, "reviewer": decision.reviewer,
                          "decided_at": decision.decided_at})
-
-    def _sha256(self, bag_path: str) -> str:
-        return hash_file(self.data / bag_path.removeprefix("data/"))
-
-    def _size(self, bag_path: str) -> int:
-        return (self.data / bag_path.removeprefix("data/")).stat().st_size if bag_path else 0
 
 
 def _bag(path: Path, data: Path) -> str:

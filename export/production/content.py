@@ -66,8 +66,7 @@ def _redacted(detail: RecordDetail, raw: Sequence[bytes], decisions: Sequence[Re
             if decision.version == version.number:
                 spans.setdefault(decision.field, []).append(_redaction(decision, decision.start, decision.end))
                 continue
-            value = _maybe_field(doc, decision.field)
-            for start in _occurrences(value, secret):
+            for start in documents.occurrences(documents.lookup(doc, decision.field), secret):
                 spans.setdefault(decision.field, []).append(_redaction(decision, start, start + len(secret)))
         copy = redacted_document(doc, spans, original=_original(detail, version)) if spans else dict(doc)
         markers = tuple((int(m["output_start"]), int(m["output_end"]), str(m["code"]))
@@ -79,23 +78,6 @@ def _redacted(detail: RecordDetail, raw: Sequence[bytes], decisions: Sequence[Re
 def _redaction(decision: RedactionDecision, start: int, end: int) -> Redaction:
     return Redaction(field=decision.field, start=start, end=end, code=decision.code, reason=decision.reason,
                      reviewer=decision.reviewer, decided_at=decision.decided_at)
-
-
-def _occurrences(value: str | None, secret: str) -> list[int]:
-    if not value or not secret:
-        return []
-    found, at = [], value.find(secret)
-    while at >= 0:
-        found.append(at)
-        at = value.find(secret, at + len(secret))
-    return found
-
-
-def _maybe_field(doc: dict[str, Any], path: str) -> str | None:
-    value: Any = doc
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def _original(detail: RecordDetail, version: VersionDetail) -> OriginalRef:

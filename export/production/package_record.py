@@ -16,10 +16,10 @@ from dataclasses import replace
 
 from archiver import __version__
 from archiver.accounts import add_account, new_account
+from archiver.capture.document import record_id_for
 from archiver.capture.evidence import ExportEntry
 from archiver.capture.service import run_capture
 from archiver.capture.session import CaptureSession
-from archiver.db.queries import find_record_id
 from archiver.errors import ArchiverError
 from archiver.model import AccountInfo, Observation, Platform, RecordKind, SourceKind, VersionState
 from archiver.wiring import Archive
@@ -40,8 +40,7 @@ def archive_package(archive: Archive, case: Case, built: BuiltProduction, packag
     if summary.problems:
         raise ExportError(f"the package was built but could not be archived: {summary.problems[0]}",
                           code="package_not_archived")
-    with archive.catalog.read() as conn:
-        return find_record_id(conn, f"{Platform.ARSIP}:{recorder.platform_id}")
+    return record_id_for(Platform.ARSIP, recorder.platform_id)
 
 
 class _PackageRecorder:

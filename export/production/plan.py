@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from archiver.db.queries import record_detail
+from archiver.db.retention_rows import facts_for
 from archiver.wiring import Archive
 from export.errors import ExportError
 from export.requests.case import Case
-
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -65,14 +63,14 @@ def plan(archive: Archive, case: Case, *, only: Sequence[str] = ()) -> list[Plan
 
 
 def _facts(archive: Archive, record_ids: Sequence[str]) -> list[_Facts]:
-    found = []
-    for start in range(0, len(record_ids), CHUNK):
-        with archive.catalog.read() as conn:
-            for record_id in record_ids[start:start + CHUNK]:
-                detail = record_detail(conn, record_id)
-                summary = detail.record
-                parent = (summary.platform, detail.parent_platform_id) if detail.parent_platform_id else None
-                found.append(_Facts(record_id, (summary.platform, summary.platform_id), parent, summary.posted_at))
+    with archive.catalog.read() as conn:
+        found = [_Facts(row.record_id, (row.platform, row.platform_id),
+                        (row.platform, row.parent_platform_id) if row.parent_platform_id else None, row.posted_at)
+                 for row in facts_for(conn, record_ids)]
+    if len(found) != len(set(record_ids)):
+        gone = sorted(set(record_ids) - {f.record_id for f in found})
+        raise ExportError(f"record {gone[0]} has been disposed of under its retention schedule; take it out of "
+                          "the request (its tombstone and certificate say what it was)", code="record_disposed")
     return found
 
 

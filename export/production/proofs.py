@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from archiver.db.catalog import latest_checkpoint
@@ -36,7 +37,7 @@ class ProofWriter:
             if row is None:
                 raise ExportError("the archive has no signed checkpoint; capture something first",
                                   code="no_checkpoint")
-            hashes = [leaf_hash(bytes.fromhex(sha)) for index, sha in iter_leaves(conn) if index < row.size]
+            hashes = [leaf_hash(bytes.fromhex(sha)) for _index, sha in islice(iter_leaves(conn), row.size)]
         if len(hashes) != row.size:
             raise ExportError(f"the catalog holds {len(hashes)} log leaves below checkpoint size {row.size}; "
                               "run `arsip verify --archive`", code="log_incomplete")

@@ -7,6 +7,7 @@ why), so the state is never stored on its own: it is recomputed from the append-
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -131,6 +132,14 @@ def fold(events: Iterable[Event]) -> Case:
     if case is None:
         raise ExportError("request journal is empty", code="journal_damaged")
     return case
+
+
+def apply(case: Case, event: Event) -> Case:
+    """A copy of ``case`` with one more event applied (``case`` itself is left as it was)."""
+    after = copy.deepcopy(case)
+    _APPLY[event.kind](after, event)
+    after.events += 1
+    return after
 
 
 def _opened(data: Mapping[str, Any]) -> Case:

@@ -21,6 +21,24 @@ def record(archive: Archive, ref: str) -> RecordDetail:
         raise ExportError(str(exc), code=exc.code) from None
 
 
+def record_id(archive: Archive, ref: str) -> str:
+    """A record's id from its id or ``platform:platform_id`` (it must exist)."""
+    try:
+        with archive.catalog.read() as conn:
+            return find_record_id(conn, ref)
+    except ArchiverError as exc:
+        raise ExportError(str(exc), code=exc.code) from None
+
+
+def version_field(archive: Archive, ref: str, version: int, path: str) -> tuple[str, str]:
+    """(record id, the text at ``path`` of that version's document)."""
+    detail = record(archive, ref)
+    matching = [v for v in detail.versions if v.number == version]
+    if not matching:
+        raise ExportError(f"record {ref} has no version {version}", code="version_unknown")
+    return detail.record.id, field_value(document(archive, matching[0]), path)
+
+
 def document_bytes(archive: Archive, version: VersionDetail) -> bytes:
     """A version's JSON document exactly as archived (the payload its envelope's content digest covers)."""
     try:
@@ -46,12 +64,30 @@ def loads(data: bytes) -> dict[str, Any]:
     return value
 
 
-def field_value(doc: dict[str, Any], path: str) -> str:
-    """The string at a dotted ``path`` of a document (``text``, ``content.spoiler_text``)."""
+def lookup(doc: dict[str, Any], path: str) -> str | None:
+    """The string at a dotted ``path`` of a document (``text``, ``content.spoiler_text``), if there is one."""
     value: Any = doc
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    if not isinstance(value, str):
+    return value if isinstance(value, str) else None
+
+
+def field_value(doc: dict[str, Any], path: str) -> str:
+    """:func:`lookup`, for a field that must be there."""
+    value = lookup(doc, path)
+    if value is None:
         raise ExportError(f"the document has no text field {path!r}; redact a text field such as 'text'",
                           code="redaction_field")
     return value
+
+
+def occurrences(value: str | None, text: str) -> list[int]:
+    """Where ``text`` starts in ``value``, left to right, without overlaps."""
+    found: list[int] = []
+    if not value or not text:
+        return found
+    at = value.find(text)
+    while at >= 0:
+        found.append(at)
+        at = value.find(text, at + len(text))
+    return found

@@ -37,9 +37,15 @@ def _key(number: str, seq: int) -> str:
 
 
 def read_events(archive: Archive, number: str) -> list[Event]:
-    keys = sorted(item.key for item in archive.store.list(f"{PREFIX}{check_number(number)}/"))
-    if not keys:
+    events = _read(archive, number)
+    if not events:
         raise ExportError(f"no request {number}; list requests with `arsip requests list`", code="request_unknown")
+    return events
+
+
+def _read(archive: Archive, number: str) -> list[Event]:
+    """The journal's events in order; none when the request does not exist."""
+    keys = sorted(item.key for item in archive.store.list(f"{PREFIX}{check_number(number)}/"))
     events = []
     for expected, key in enumerate(keys, start=1):
         event = Event.from_json(json.loads(archive.store.get_bytes(key)))
@@ -52,10 +58,6 @@ def read_events(archive: Archive, number: str) -> list[Event]:
 
 def load(archive: Archive, number: str) -> Case:
     return fold(read_events(archive, number))
-
-
-def exists(archive: Archive, number: str) -> bool:
-    return any(True for _ in archive.store.list(f"{PREFIX}{check_number(number)}/"))
 
 
 def numbers(archive: Archive) -> list[str]:
@@ -79,7 +81,7 @@ def append(archive: Archive, number: str, kind: str, data: Mapping[str, Any], *,
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown request event kind {kind!r}")
     for _attempt in range(ATTEMPTS):
-        events = read_events(archive, number) if exists(archive, number) else []
+        events = _read(archive, number)
         case = fold(events) if events else None
         check(case)
         event = Event(seq=len(events) + 1, kind=kind, actor=actor, at=isoformat_z(archive.clock.now()), data=data)

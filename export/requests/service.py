@@ -18,7 +18,7 @@ from archiver.wiring import Archive
 from export.errors import ExportError
 from export.redaction.suggest import Suggestion, suggest
 from export.requests import documents, journal
-from export.requests.case import TAGS, Case
+from export.requests.case import TAGS, Case, Event, apply
 from export.requests.jurisdictions import Clock, Extension, Toll, deadlines, exemption, jurisdiction
 
 MAX_TEXT = 10_000
@@ -76,9 +76,8 @@ def record(archive: Archive, number: str, kind: str, data: Mapping[str, Any], *,
     today = archive.clock.now().date()
 
     def valid(case: Case | None) -> None:
-        open_case = _open(case, number)
-        trial = journal.fold([*_events_of(archive, number), _trial_event(open_case, kind, data, actor)])
-        clocks(trial, today)
+        current = _open(case, number)
+        clocks(apply(current, Event(seq=current.events + 1, kind=kind, actor=actor, at="", data=data)), today)
 
     case = journal.append(archive, number, kind, data, actor=actor, check=valid)
     _audit(archive, actor, f"request.{kind}", case, dict(data))
@@ -97,7 +96,7 @@ def scope_from_search(archive: Archive, number: str, query: str, *, actor: str) 
 
 def scope_records(archive: Archive, number: str, refs: Sequence[str], *, actor: str) -> Case:
     """Add records named by id or ``platform:platform_id`` (each must exist; duplicates are ignored)."""
-    ids = sorted({documents.record(archive, ref).record.id for ref in refs})
+    ids = sorted({documents.record_id(archive, ref) for ref in refs})
     if not ids:
         raise ExportError("name at least one record", code="no_records")
     case = journal.append(archive, number, "scoped", {"records": ids}, actor=actor,
@@ -123,21 +122,17 @@ def redact(archive: Archive, number: str, record_id: str, *, version: int, field
            code: str, reason: str, actor: str, suggested: str | None = None) -> Case:
     """Decide to burn out ``field[start:end]`` of one version, citing an exemption of the request's jurisdiction."""
     _text(reason=reason)
-    detail = documents.record(archive, record_id)
-    matching = [v for v in detail.versions if v.number == version]
-    if not matching:
-        raise ExportError(f"record {record_id} has no version {version}", code="version_unknown")
-    value = documents.field_value(documents.document(archive, matching[0]), field)
+    rid, value = documents.version_field(archive, record_id, version, field)
     if not 0 <= start < end <= len(value):
         raise ExportError(f"span {start}:{end} is outside {field!r} ({len(value)} characters)",
                           code="redaction_span")
 
     def allowed(case: Case | None) -> None:
         current = _open(case, number)
-        _require_scoped(current, [detail.record.id])
+        _require_scoped(current, [rid])
         exemption(jurisdiction(current.jurisdiction), code)
 
-    data = {"id": secrets.token_hex(6), "record_id": detail.record.id, "version": version, "field": field,
+    data = {"id": secrets.token_hex(6), "record_id": rid, "version": version, "field": field,
             "start": start, "end": end, "code": code, "reason": reason, "suggested": suggested}
     case = journal.append(archive, number, "redacted", data, actor=actor, check=allowed)
     _audit(archive, actor, "request.redact", case, {k: v for k, v in data.items() if k != "reason"})
@@ -190,7 +185,7 @@ def reject_suggestion(archive: Archive, number: str, found: VersionSuggestion, *
 def withhold(archive: Archive, number: str, record_id: str, *, code: str, reason: str, actor: str) -> Case:
     """Withhold a record in full: its own logged decision, with an exemption and the harm it would cause."""
     _text(reason=reason)
-    rid = documents.record(archive, record_id).record.id
+    rid = documents.record_id(archive, record_id)
 
     def allowed(case: Case | None) -> None:
         current = _open(case, number)
@@ -245,29 +240,14 @@ def _text(**values: str) -> None:
             raise ExportError(f"{name} must be 1-{MAX_TEXT} characters", code="bad_text")
 
 
-def _events_of(archive: Archive, number: str) -> list[journal.Event]:
-    return journal.read_events(archive, number)
-
-
-def _trial_event(case: Case, kind: str, data: Mapping[str, Any], actor: str) -> journal.Event:
-    return journal.Event(seq=case.events + 1, kind=kind, actor=actor, at="", data=data)
-
-
 def _audit(archive: Archive, actor: str, action: str, case: Case, details: dict[str, Any]) -> None:
     audit(archive, actor=actor, action=action, target=f"request:{case.number}", details=details)
 
 
 def match_spans(archive: Archive, record_id: str, version: int, field: str, text: str) -> list[tuple[int, int]]:
     """Every (start, end) of ``text`` in one version's field, for redacting by example."""
-    detail = documents.record(archive, record_id)
-    matching = [v for v in detail.versions if v.number == version]
-    if not matching:
-        raise ExportError(f"record {record_id} has no version {version}", code="version_unknown")
-    value = documents.field_value(documents.document(archive, matching[0]), field)
-    spans, at = [], value.find(text)
-    while at >= 0 and text:
-        spans.append((at, at + len(text)))
-        at = value.find(text, at + len(text))
+    _rid, value = documents.version_field(archive, record_id, version, field)
+    spans = [(at, at + len(text)) for at in documents.occurrences(value, text)]
     if not spans:
         raise ExportError(f"{text[:80]!r} does not occur in {field!r} of version {version}", code="no_match")
     return spans
