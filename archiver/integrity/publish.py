@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archiver.db.catalog import Catalog, CheckpointRow, latest_checkpoint, save_checkpoint, save_signing_key
+from archiver.db.catalog import (
+    Catalog,
+    CheckpointRow,
+    DuplicateRow,
+    latest_checkpoint,
+    save_checkpoint,
+    save_signing_key,
+)
 from archiver.errors import ArchiverError
 from archiver.integrity.checkpoint import Checkpoint, sign_checkpoint
 from archiver.integrity.keys import KeyRing, PublicKeyInfo
@@ -81,7 +88,9 @@ def write_checkpoint(archive: Archive) -> PublishedCheckpoint | None:
         archive.store.put_bytes(key, note.encode(), content_type="text/plain; charset=utf-8", if_absent=True)
     stamp_key, problem = _timestamp(archive, head.size, note.encode())
     row = CheckpointRow(size=head.size, root_hash=root.hex(), key=key, timestamp_key=stamp_key)
-    with archive.catalog.begin() as conn:
+    # The same race in the catalog: save_checkpoint's look-then-insert can lose to a concurrent insert
+    # of this size. The log is the same, so the row already there is this checkpoint.
+    with contextlib.suppress(DuplicateRow), archive.catalog.begin() as conn:
         save_checkpoint(conn, row)
     return PublishedCheckpoint(row=row, note=note, timestamp_problem=problem)
 
